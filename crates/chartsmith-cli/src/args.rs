@@ -1,0 +1,157 @@
+//! Command-line arguments. Flags carry Helm's names wherever Helm has the same flag.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// chartsmith: a Helm-compatible chart renderer and packager with Tera templates.
+#[derive(Debug, Parser)]
+#[command(name = "chartsmith", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The verbs.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Render a chart's templates locally and print the manifests, as `helm template` does.
+    Template(TemplateArgs),
+    /// Print the computed values that the chart's templates see.
+    Values(ValuesArgs),
+    /// Show information about a chart.
+    Show(ShowArgs),
+    /// Create a new chart directory with a starter chart.
+    Create(CreateArgs),
+}
+
+/// Output formats for commands that print data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    /// YAML (or the command's text form).
+    #[default]
+    Yaml,
+    /// JSON, for machines.
+    Json,
+}
+
+/// The values flags, shared by every verb that computes values.
+#[derive(Debug, Clone, Args, Default)]
+pub struct ValueFlags {
+    /// Values file(s), applied in order; later files win. May be repeated or comma-separated.
+    #[arg(
+        short = 'f',
+        long = "values",
+        value_name = "FILE",
+        value_delimiter = ','
+    )]
+    pub values: Vec<PathBuf>,
+    /// Set values (`a.b=c,d[0]=e`), with Helm's type inference.
+    #[arg(long = "set", value_name = "EXPR")]
+    pub set: Vec<String>,
+    /// Set values as strings, without type inference.
+    #[arg(long = "set-string", value_name = "EXPR")]
+    pub set_string: Vec<String>,
+    /// Set values from JSON (`a={"b":1}`).
+    #[arg(long = "set-json", value_name = "EXPR")]
+    pub set_json: Vec<String>,
+    /// Set values from the contents of files (`key=path`).
+    #[arg(long = "set-file", value_name = "EXPR")]
+    pub set_file: Vec<String>,
+    /// Set a literal string value: everything after the first `=` (no escaping, no commas).
+    #[arg(long = "set-literal", value_name = "EXPR")]
+    pub set_literal: Vec<String>,
+}
+
+/// `chartsmith template`.
+#[derive(Debug, Args)]
+pub struct TemplateArgs {
+    /// Release name, then chart (directory or .tgz). With one argument, it is the chart and the
+    /// release is named `release-name`.
+    #[arg(value_name = "NAME] [CHART", num_args = 1..=2, required = true)]
+    pub positional: Vec<String>,
+    /// Values flags.
+    #[command(flatten)]
+    pub values: ValueFlags,
+    /// Namespace of the release.
+    #[arg(short = 'n', long = "namespace", default_value = "default")]
+    pub namespace: String,
+    /// Kubernetes version for `Capabilities.KubeVersion` (default v1.35.0).
+    #[arg(long = "kube-version", value_name = "VERSION")]
+    pub kube_version: Option<String>,
+    /// Extra API versions for `Capabilities.APIVersions` (e.g. `monitoring.coreos.com/v1`).
+    #[arg(short = 'a', long = "api-versions", value_name = "API")]
+    pub api_versions: Vec<String>,
+    /// Only show manifests rendered from these templates (`templates/service.yaml`, globs allowed).
+    #[arg(short = 's', long = "show-only", value_name = "PATH")]
+    pub show_only: Vec<String>,
+    /// Write each template's output to a file under DIR instead of standard output.
+    #[arg(long = "output-dir", value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// Include the CRDs of `crds/` in the output.
+    #[arg(long = "include-crds")]
+    pub include_crds: bool,
+    /// Leave hooks out of the output.
+    #[arg(long = "no-hooks")]
+    pub no_hooks: bool,
+    /// Print NOTES.txt after the manifests (as a YAML comment block).
+    #[arg(long = "notes")]
+    pub notes: bool,
+    /// Output format: the manifests as YAML (default) or a JSON document.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t)]
+    pub output: Format,
+}
+
+/// `chartsmith values`.
+#[derive(Debug, Args)]
+pub struct ValuesArgs {
+    /// The chart (directory or .tgz).
+    pub chart: PathBuf,
+    /// Values flags.
+    #[command(flatten)]
+    pub values: ValueFlags,
+    /// Print the values a subchart sees, by dependency path (`mysql`, `backend/cache`).
+    #[arg(long = "subchart", value_name = "PATH")]
+    pub subchart: Option<String>,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t)]
+    pub output: Format,
+}
+
+/// What `show` shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShowWhat {
+    /// Chart.yaml.
+    Chart,
+    /// values.yaml.
+    Values,
+    /// The README.
+    Readme,
+    /// values.schema.json.
+    Schema,
+    /// Chart.yaml, values, README and CRDs.
+    All,
+    /// The chart's CRDs.
+    Crds,
+}
+
+/// `chartsmith show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// What to show.
+    #[arg(value_enum)]
+    pub what: ShowWhat,
+    /// The chart (directory or .tgz).
+    pub chart: PathBuf,
+    /// Output format (for `chart` and `values`).
+    #[arg(short = 'o', long = "output", value_enum, default_value_t)]
+    pub output: Format,
+}
+
+/// `chartsmith create`.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// The chart directory to create; its last component is the chart name.
+    pub name: PathBuf,
+}

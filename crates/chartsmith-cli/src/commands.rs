@@ -1,0 +1,231 @@
+//! One function per verb: resolve settings, call the library once, print.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use chartsmith::engine::{Capabilities, Release};
+use chartsmith::template::{TemplateOptions, template};
+use chartsmith::values::{ValueOptions, compute};
+
+use crate::args::{
+    Cli, Command, CreateArgs, Format, ShowArgs, ShowWhat, TemplateArgs, ValueFlags, ValuesArgs,
+};
+
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Template(args) => run_template(args),
+        Command::Values(args) => run_values(args),
+        Command::Show(args) => run_show(args),
+        Command::Create(args) => run_create(args),
+    }
+}
+
+impl ValueFlags {
+    fn to_options(&self) -> ValueOptions {
+        ValueOptions {
+            value_files: self.values.clone(),
+            json_values: self.set_json.clone(),
+            values: self.set.clone(),
+            string_values: self.set_string.clone(),
+            file_values: self.set_file.clone(),
+            literal_values: self.set_literal.clone(),
+        }
+    }
+}
+
+fn load(chart: &Path) -> Result<chartsmith::Chart> {
+    Ok(chartsmith::loader::load(chart)?)
+}
+
+fn out(text: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()?;
+    Ok(())
+}
+
+fn json(value: &serde_json::Value) -> Result<String> {
+    Ok(format!("{}\n", serde_json::to_string_pretty(value)?))
+}
+
+fn run_template(args: TemplateArgs) -> Result<()> {
+    let (name, chart_path) = match args.positional.as_slice() {
+        [chart] => ("release-name".to_string(), chart.clone()),
+        [name, chart] => (name.clone(), chart.clone()),
+        _ => bail!("expected [NAME] CHART"),
+    };
+    let chart = load(Path::new(&chart_path))?;
+    let user_values = args.values.to_options().merge()?;
+    let options = TemplateOptions {
+        release: Release {
+            name,
+            namespace: args.namespace.clone(),
+            ..Release::default()
+        },
+        capabilities: Capabilities::new(args.kube_version.as_deref(), &args.api_versions)?,
+        ..TemplateOptions::default()
+    };
+    let mut rendered = template(&chart, &user_values, &options)?;
+    if args.no_hooks {
+        rendered.hooks.clear();
+    }
+    if !args.show_only.is_empty() {
+        rendered.retain_templates(&args.show_only)?;
+    }
+    if let Some(dir) = &args.output_dir {
+        return write_output_dir(dir, &rendered, args.include_crds);
+    }
+    match args.output {
+        Format::Json => {
+            let docs = |list: &[chartsmith::manifest::Manifest]| -> Vec<serde_json::Value> {
+                list.iter()
+                    .map(|m| {
+                        serde_json::json!({
+                            "source": m.source, "apiVersion": m.api_version, "kind": m.kind,
+                            "name": m.name, "hookEvents": m.hook_events, "content": m.content,
+                        })
+                    })
+                    .collect()
+            };
+            let crds: Vec<_> = if args.include_crds {
+                rendered
+                    .crds
+                    .iter()
+                    .map(|(p, c)| serde_json::json!({"source": p, "content": c}))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            out(&json(&serde_json::json!({
+                "crds": crds,
+                "manifests": docs(&rendered.manifests),
+                "hooks": docs(&rendered.hooks),
+                "notes": rendered.notes,
+            }))?)
+        }
+        Format::Yaml => {
+            let mut text = rendered.to_helm_output(args.include_crds);
+            if args.notes
+                && let Some(notes) = &rendered.notes
+            {
+                text.push_str("---\n# Source: NOTES.txt\n");
+                for line in notes.lines() {
+                    text.push_str(&format!("# {line}\n"));
+                }
+            }
+            out(&text)
+        }
+    }
+}
+
+fn write_output_dir(
+    dir: &Path,
+    rendered: &chartsmith::template::Rendered,
+    include_crds: bool,
+) -> Result<()> {
+    let mut by_file: std::collections::BTreeMap<String, String> = Default::default();
+    if include_crds {
+        for (path, content) in &rendered.crds {
+            by_file
+                .entry(path.clone())
+                .or_default()
+                .push_str(&format!("---\n# Source: {path}\n{content}\n"));
+        }
+    }
+    for m in rendered.manifests.iter().chain(&rendered.hooks) {
+        by_file
+            .entry(m.source.clone())
+            .or_default()
+            .push_str(&format!("---\n# Source: {}\n{}\n", m.source, m.content));
+    }
+    for (source, text) in by_file {
+        // Sources are chart paths built by the loader (no `..`, no absolute paths).
+        let target = dir.join(&source);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
+        }
+        std::fs::write(&target, text).with_context(|| format!("writing {}", target.display()))?;
+        println!("wrote {}", target.display());
+    }
+    Ok(())
+}
+
+fn run_values(args: ValuesArgs) -> Result<()> {
+    let chart = load(&args.chart)?;
+    let user_values = args.values.to_options().merge()?;
+    let computed = compute(&chart, &user_values)?;
+    let values = match &args.subchart {
+        None => &computed.values,
+        Some(path) => {
+            let parts: Vec<&str> = path.split(['/', '.']).filter(|p| !p.is_empty()).collect();
+            computed.subchart_values(&parts)?
+        }
+    };
+    let value = serde_json::Value::Object(values.clone());
+    match args.output {
+        Format::Json => out(&json(&value)?),
+        Format::Yaml => out(&chartsmith::yaml::to_string(&value)),
+    }
+}
+
+fn run_show(args: ShowArgs) -> Result<()> {
+    let chart = load(&args.chart)?;
+    let chart_yaml = || -> Result<String> {
+        match args.output {
+            Format::Json => json(&serde_json::to_value(&chart.metadata)?),
+            Format::Yaml => Ok(chart.metadata.to_yaml()),
+        }
+    };
+    let values_text = || -> Result<String> {
+        match args.output {
+            Format::Json => json(&serde_json::Value::Object(chart.values.clone())),
+            Format::Yaml => Ok(chart.raw_values.clone().unwrap_or_default()),
+        }
+    };
+    let readme = || {
+        chart
+            .readme()
+            .map(|f| String::from_utf8_lossy(&f.data).into_owned())
+    };
+    let crds = || -> String {
+        chart
+            .crds()
+            .map(|f| format!("---\n{}\n", String::from_utf8_lossy(&f.data).trim_end()))
+            .collect()
+    };
+    match args.what {
+        ShowWhat::Chart => out(&chart_yaml()?),
+        ShowWhat::Values => out(&values_text()?),
+        ShowWhat::Readme => match readme() {
+            Some(text) => out(&text),
+            None => bail!("{}: the chart has no README", args.chart.display()),
+        },
+        ShowWhat::Schema => match &chart.schema {
+            Some(bytes) => out(&String::from_utf8_lossy(bytes)),
+            None => bail!(
+                "{}: the chart has no values.schema.json",
+                args.chart.display()
+            ),
+        },
+        ShowWhat::Crds => out(&crds()),
+        ShowWhat::All => {
+            let mut text = chart_yaml()?;
+            text.push_str("\n---\n");
+            text.push_str(&values_text()?);
+            if let Some(r) = readme() {
+                text.push_str("\n---\n");
+                text.push_str(&r);
+            }
+            text.push_str(&crds());
+            out(&text)
+        }
+    }
+}
+
+fn run_create(args: CreateArgs) -> Result<()> {
+    chartsmith::create::create(&args.name)?;
+    println!("Creating {}", args.name.display());
+    Ok(())
+}

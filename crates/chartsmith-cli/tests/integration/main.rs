@@ -1,0 +1,3 @@
+//! Integration tests of the `chartsmith` command-line tool.
+
+mod helm_conformance;

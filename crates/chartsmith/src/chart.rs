@@ -1,0 +1,483 @@
+//! The chart model: `Chart.yaml` metadata, values, templates, files and subcharts.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// A file of a chart, by its path relative to the chart root (`templates/deployment.yaml`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct File {
+    /// Path relative to the chart root, with `/` separators.
+    pub name: String,
+    /// The raw bytes.
+    pub data: Vec<u8>,
+}
+
+/// A loaded chart: its metadata, default values, templates, other files and subcharts.
+#[derive(Debug, Clone)]
+pub struct Chart {
+    /// `Chart.yaml`.
+    pub metadata: Metadata,
+    /// `Chart.lock`, as read.
+    pub lock: Option<Value>,
+    /// `values.yaml`, parsed (empty when absent).
+    pub values: Map<String, Value>,
+    /// `values.yaml` as written, comments included.
+    pub raw_values: Option<String>,
+    /// `values.schema.json`, raw.
+    pub schema: Option<Vec<u8>>,
+    /// Files under `templates/`, sorted by name.
+    pub templates: Vec<File>,
+    /// Every other file (`README.md`, `crds/…`, files read with `filesGet`), sorted by name.
+    pub files: Vec<File>,
+    /// Subcharts from `charts/`, directories and archives, in name order.
+    pub dependencies: Vec<Chart>,
+}
+
+impl Chart {
+    /// The chart's name from `Chart.yaml`.
+    pub fn name(&self) -> &str {
+        &self.metadata.name
+    }
+
+    /// Whether this is a library chart (renders nothing itself).
+    pub fn is_library(&self) -> bool {
+        self.metadata.chart_type.as_deref() == Some("library")
+    }
+
+    /// The files under `crds/`.
+    pub fn crds(&self) -> impl Iterator<Item = &File> {
+        self.files.iter().filter(|f| f.name.starts_with("crds/"))
+    }
+
+    /// The file with this name among [`Chart::files`].
+    pub fn file(&self, name: &str) -> Option<&File> {
+        self.files.iter().find(|f| f.name == name)
+    }
+
+    /// The README, if the chart has one (`README.md`, `README.txt` or `README`).
+    pub fn readme(&self) -> Option<&File> {
+        self.files.iter().find(|f| {
+            let lower = f.name.to_ascii_lowercase();
+            lower == "readme.md" || lower == "readme.txt" || lower == "readme"
+        })
+    }
+}
+
+/// A maintainer entry of `Chart.yaml`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Maintainer {
+    /// Name.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_string"
+    )]
+    pub name: Option<String>,
+    /// Email address.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_string"
+    )]
+    pub email: Option<String>,
+    /// URL.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_string"
+    )]
+    pub url: Option<String>,
+}
+
+/// A `dependencies` entry of `Chart.yaml`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Dependency {
+    /// The chart name.
+    #[serde(default, deserialize_with = "lenient_string_required")]
+    pub name: String,
+    /// A SemVer version or range.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_string"
+    )]
+    pub version: Option<String>,
+    /// Repository URL (`https://`, `oci://`, `file://`) or `@alias`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_string"
+    )]
+    pub repository: Option<String>,
+    /// Comma-separated value paths; the first that resolves to a boolean enables or disables it.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_string"
+    )]
+    pub condition: Option<String>,
+    /// Tags that enable or disable it through `tags.NAME` values.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// Set by dependency processing: whether the dependency is enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Values to lift from the child into the parent.
+    #[serde(
+        default,
+        rename = "import-values",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub import_values: Vec<Value>,
+    /// The name the dependency is known by in the parent.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_string"
+    )]
+    pub alias: Option<String>,
+}
+
+impl Dependency {
+    /// The name under which the parent sees this dependency: the alias, else the name.
+    pub fn effective_name(&self) -> &str {
+        self.alias
+            .as_deref()
+            .filter(|a| !a.is_empty())
+            .unwrap_or(&self.name)
+    }
+}
+
+/// `Chart.yaml`, with all of Helm's fields.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Metadata {
+    /// `v2` (or `v1` for legacy charts).
+    #[serde(default, deserialize_with = "lenient_string_required")]
+    pub api_version: String,
+    /// The chart name.
+    #[serde(default, deserialize_with = "lenient_string_required")]
+    pub name: String,
+    /// SemVer 2 version.
+    #[serde(default, deserialize_with = "lenient_string_required")]
+    pub version: String,
+    /// The project's home page.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_string"
+    )]
+    pub home: Option<String>,
+    /// Source code URLs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
+    /// One-sentence description.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_string"
+    )]
+    pub description: Option<String>,
+    /// Search keywords.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keywords: Vec<String>,
+    /// Maintainers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub maintainers: Vec<Maintainer>,
+    /// Icon URL.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_string"
+    )]
+    pub icon: Option<String>,
+    /// The version of the packaged application (any string).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_string"
+    )]
+    pub app_version: Option<String>,
+    /// Whether the chart is deprecated.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deprecated: bool,
+    /// Free-form annotations.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub annotations: std::collections::BTreeMap<String, String>,
+    /// A SemVer constraint on the Kubernetes version.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_string"
+    )]
+    pub kube_version: Option<String>,
+    /// Dependencies.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dependencies: Vec<Dependency>,
+    /// `application` or `library`.
+    #[serde(
+        default,
+        rename = "type",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_string"
+    )]
+    pub chart_type: Option<String>,
+}
+
+/// Why a `Chart.yaml` is invalid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MetadataError {
+    /// A required field is missing or empty.
+    #[error("{file}: field `{field}` is required")]
+    MissingField {
+        /// The `Chart.yaml` path.
+        file: String,
+        /// The field name.
+        field: &'static str,
+    },
+    /// A field has an invalid value.
+    #[error("{file}: field `{field}`: {reason}")]
+    InvalidField {
+        /// The `Chart.yaml` path.
+        file: String,
+        /// The field name.
+        field: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl Metadata {
+    /// Reads `Chart.yaml` content, checking the fields Helm requires.
+    pub fn from_yaml(source: &str, file: &str) -> Result<Metadata, crate::Error> {
+        let value = crate::yaml::from_str(source, file)?;
+        if !value.is_object() {
+            return Err(MetadataError::InvalidField {
+                file: file.to_string(),
+                field: "(top level)".into(),
+                reason: format!(
+                    "expected a mapping, found {}",
+                    crate::yaml::kind_name(&value)
+                ),
+            }
+            .into());
+        }
+        let metadata: Metadata =
+            serde_path_to_error::deserialize(value).map_err(|e| MetadataError::InvalidField {
+                file: file.to_string(),
+                field: e.path().to_string(),
+                reason: e.inner().to_string(),
+            })?;
+        metadata.validate(file)?;
+        Ok(metadata)
+    }
+
+    /// Checks required fields, SemVer and names as Helm's chart validation does.
+    pub fn validate(&self, file: &str) -> Result<(), MetadataError> {
+        let missing = |field| MetadataError::MissingField {
+            file: file.to_string(),
+            field,
+        };
+        let invalid = |field: &str, reason: String| MetadataError::InvalidField {
+            file: file.to_string(),
+            field: field.to_string(),
+            reason,
+        };
+        if self.api_version.is_empty() {
+            return Err(missing("apiVersion"));
+        }
+        if self.api_version != "v1" && self.api_version != "v2" {
+            return Err(invalid(
+                "apiVersion",
+                format!("`{}` is not supported (use v2)", self.api_version),
+            ));
+        }
+        if self.name.is_empty() {
+            return Err(missing("name"));
+        }
+        if self.name.contains(['/', '\\']) || self.name == "." || self.name == ".." {
+            return Err(invalid(
+                "name",
+                format!("`{}` is not a valid chart name", self.name),
+            ));
+        }
+        if self.version.is_empty() {
+            return Err(missing("version"));
+        }
+        if let Err(e) = semver::Version::parse(&self.version) {
+            return Err(invalid(
+                "version",
+                format!("`{}` is not a valid SemVer 2 version: {e}", self.version),
+            ));
+        }
+        if let Some(t) = &self.chart_type
+            && t != "application"
+            && t != "library"
+        {
+            return Err(invalid(
+                "type",
+                format!("`{t}` is neither `application` nor `library`"),
+            ));
+        }
+        if let Some(kv) = &self.kube_version
+            && let Err(e) = crate::constraint::Constraint::parse(kv)
+        {
+            return Err(invalid("kubeVersion", e.to_string()));
+        }
+        for (i, dependency) in self.dependencies.iter().enumerate() {
+            if dependency.name.is_empty() {
+                return Err(invalid(
+                    &format!("dependencies[{i}].name"),
+                    "is required".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// `Chart.yaml` as YAML, fields in Helm's order.
+    pub fn to_yaml(&self) -> String {
+        serde_saphyr::to_string(self).unwrap_or_default()
+    }
+
+    /// The metadata as Helm's template object `.Chart` names it (`Name`, `Version`, `AppVersion`…).
+    pub fn to_template_value(&self) -> Value {
+        let mut map = Map::new();
+        let mut put = |k: &str, v: Value| {
+            map.insert(k.to_string(), v);
+        };
+        put("APIVersion", self.api_version.clone().into());
+        put("Name", self.name.clone().into());
+        put("Version", self.version.clone().into());
+        put(
+            "AppVersion",
+            self.app_version.clone().unwrap_or_default().into(),
+        );
+        put(
+            "Description",
+            self.description.clone().unwrap_or_default().into(),
+        );
+        put("Home", self.home.clone().unwrap_or_default().into());
+        put("Icon", self.icon.clone().unwrap_or_default().into());
+        put(
+            "KubeVersion",
+            self.kube_version.clone().unwrap_or_default().into(),
+        );
+        put(
+            "Type",
+            self.chart_type
+                .clone()
+                .unwrap_or_else(|| "application".into())
+                .into(),
+        );
+        put("Deprecated", self.deprecated.into());
+        put("Keywords", self.keywords.clone().into());
+        put("Sources", self.sources.clone().into());
+        put(
+            "Annotations",
+            Value::Object(
+                self.annotations
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                    .collect(),
+            ),
+        );
+        put(
+            "Maintainers",
+            Value::Array(
+                self.maintainers
+                    .iter()
+                    .map(|m| {
+                        serde_json::json!({
+                            "Name": m.name.clone().unwrap_or_default(),
+                            "Email": m.email.clone().unwrap_or_default(),
+                            "URL": m.url.clone().unwrap_or_default(),
+                        })
+                    })
+                    .collect(),
+            ),
+        );
+        put(
+            "Dependencies",
+            Value::Array(
+                self.dependencies
+                    .iter()
+                    .map(|d| {
+                        serde_json::json!({
+                            "Name": d.name, "Version": d.version.clone().unwrap_or_default(),
+                            "Repository": d.repository.clone().unwrap_or_default(),
+                            "Condition": d.condition.clone().unwrap_or_default(),
+                            "Tags": d.tags, "Alias": d.alias.clone().unwrap_or_default(),
+                        })
+                    })
+                    .collect(),
+            ),
+        );
+        Value::Object(map)
+    }
+}
+
+/// Accepts strings, numbers and booleans for string fields, as Helm does for `appVersion: 1.0`.
+fn lenient_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let v = Option::<Value>::deserialize(d)?;
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(Value::Bool(b)) => Ok(Some(b.to_string())),
+        Some(other) => Err(serde::de::Error::custom(format!(
+            "expected a string, found {}",
+            crate::yaml::kind_name(&other)
+        ))),
+    }
+}
+
+fn lenient_string_required<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(lenient_string(d)?.unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_version_names_the_field() {
+        let e = Metadata::from_yaml("apiVersion: v2\nname: x\n", "x/Chart.yaml").unwrap_err();
+        assert_eq!(e.to_string(), "x/Chart.yaml: field `version` is required");
+    }
+
+    #[test]
+    fn invalid_semver_is_rejected() {
+        let e = Metadata::from_yaml("apiVersion: v2\nname: x\nversion: 1.0\n", "Chart.yaml")
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("`1.0` is not a valid SemVer 2 version"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn numeric_app_version_is_a_string() {
+        let m = Metadata::from_yaml(
+            "apiVersion: v2\nname: x\nversion: 1.0.0\nappVersion: 8.0\n",
+            "Chart.yaml",
+        )
+        .unwrap();
+        assert_eq!(m.app_version.as_deref(), Some("8.0"));
+    }
+
+    #[test]
+    fn wrong_type_names_the_field() {
+        let e = Metadata::from_yaml(
+            "apiVersion: v2\nname: x\nversion: 1.0.0\nkeywords: {a: 1}\n",
+            "Chart.yaml",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("keywords") || e.to_string().contains("sequence"),
+            "{e}"
+        );
+    }
+}

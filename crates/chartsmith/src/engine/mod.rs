@@ -1,0 +1,311 @@
+//! The template engine: Tera with Helm's built-in objects and functions.
+//!
+//! Every template of a chart and of its subcharts is parsed into one Tera instance, named by its
+//! path (`mychart/templates/deployment.yaml`, `mychart/charts/db/templates/_helpers.tpl`), so named
+//! partials (Tera components) defined in any of them are usable from all of them, as Helm's
+//! `define`/`include` are. Each template sees the objects Helm gives it: `Values` (scoped to its
+//! chart), `Release`, `Chart`, `Capabilities` and `Template`; files are read with `filesGet` and
+//! friends. Templates are sandboxed: no environment, no network, no file outside the chart, and the
+//! output size, nesting depth and loop work are bounded ([`RenderLimits`]).
+
+mod functions;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::{Map, Value, json};
+
+use crate::chart::{Chart, File};
+use crate::values::Values;
+
+pub use functions::HELM_FUNCTIONS;
+
+/// The release a chart is rendered for (Helm's `.Release`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Release {
+    /// Release name.
+    pub name: String,
+    /// Target namespace.
+    pub namespace: String,
+    /// Revision number (1 on install).
+    pub revision: u64,
+    /// Whether this is an install.
+    pub is_install: bool,
+    /// Whether this is an upgrade.
+    pub is_upgrade: bool,
+    /// The service rendering it (`chartsmith`).
+    pub service: String,
+}
+
+impl Default for Release {
+    fn default() -> Self {
+        Release {
+            name: "release-name".into(),
+            namespace: "default".into(),
+            revision: 1,
+            is_install: true,
+            is_upgrade: false,
+            service: "chartsmith".into(),
+        }
+    }
+}
+
+impl Release {
+    fn to_value(&self) -> Value {
+        json!({
+            "Name": self.name, "Namespace": self.namespace, "Revision": self.revision,
+            "IsInstall": self.is_install, "IsUpgrade": self.is_upgrade, "Service": self.service,
+        })
+    }
+}
+
+/// What the target cluster offers (Helm's `.Capabilities`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Kubernetes version, normalised to `vMAJOR.MINOR.PATCH` (plus any pre-release).
+    pub kube_version: semver::Version,
+    /// Available API versions (`apps/v1`, and `apps/v1/Deployment` forms).
+    pub api_versions: Vec<String>,
+}
+
+/// The Kubernetes version assumed when none is given: the one real Helm 4.1 assumes.
+pub const DEFAULT_KUBE_VERSION: &str = "v1.35.0";
+
+const DEFAULT_API_VERSIONS: &str = include_str!("api_versions.txt");
+
+impl Default for Capabilities {
+    fn default() -> Self {
+        Capabilities {
+            kube_version: semver::Version::new(1, 35, 0),
+            api_versions: DEFAULT_API_VERSIONS.lines().map(str::to_string).collect(),
+        }
+    }
+}
+
+impl Capabilities {
+    /// Capabilities for `--kube-version` (`1.29`, `v1.29.3`) plus extra `--api-versions`.
+    pub fn new(kube_version: Option<&str>, extra_api_versions: &[String]) -> crate::Result<Self> {
+        let mut caps = Capabilities::default();
+        if let Some(v) = kube_version {
+            caps.kube_version = crate::constraint::parse_version(v)?;
+        }
+        for api in extra_api_versions {
+            for part in api.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                if !caps.api_versions.iter().any(|a| a == part) {
+                    caps.api_versions.push(part.to_string());
+                }
+            }
+        }
+        Ok(caps)
+    }
+
+    /// `v1.35.0`.
+    pub fn git_version(&self) -> String {
+        format!("v{}", self.kube_version)
+    }
+
+    fn to_value(&self) -> Value {
+        json!({
+            "KubeVersion": {
+                "Version": self.git_version(),
+                "GitVersion": self.git_version(),
+                "Major": self.kube_version.major.to_string(),
+                "Minor": self.kube_version.minor.to_string(),
+            },
+            "APIVersions": self.api_versions,
+            "HelmVersion": { "Version": "v4.1.4" },
+            "ChartsmithVersion": env!("CARGO_PKG_VERSION"),
+        })
+    }
+}
+
+/// Bounds on what one render may do, so that a hostile template cannot exhaust the machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RenderLimits {
+    /// Largest total output of all templates, in bytes (default 64 MiB).
+    pub max_output_bytes: usize,
+    /// Deepest nesting of `include` and `tpl` calls (default 64).
+    pub max_nesting: usize,
+    /// Most items produced by `range()` in one render, all calls together (default 1 000 000).
+    pub max_range_items: usize,
+}
+
+impl Default for RenderLimits {
+    fn default() -> Self {
+        RenderLimits {
+            max_output_bytes: 64 << 20,
+            max_nesting: 64,
+            max_range_items: 1_000_000,
+        }
+    }
+}
+
+/// A template that failed to parse or render.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum RenderError {
+    /// A template has a syntax error or references an unknown filter, function or component.
+    #[error("parse error in {template}:\n{message}")]
+    Parse {
+        /// The template path (`chart/templates/x.yaml`), or several when Tera reports together.
+        template: String,
+        /// Tera's report, with line, column and a snippet.
+        message: String,
+    },
+    /// Rendering failed: an undefined variable, `required`, `fail`, a limit…
+    #[error("error rendering {template}:\n{message}")]
+    Render {
+        /// The template path.
+        template: String,
+        /// What went wrong, with line and column where known.
+        message: String,
+    },
+}
+
+/// The rendered text of every template, keyed by template path, and the top chart's notes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RenderedFiles {
+    /// Template path → rendered text (partials and `NOTES.txt` excluded).
+    pub files: BTreeMap<String, String>,
+    /// The top-level chart's rendered `NOTES.txt`.
+    pub notes: Option<String>,
+}
+
+/// Everything the engine needs about one chart in the tree.
+struct ChartScope {
+    /// `mychart` or `mychart/charts/sub`.
+    prefix: String,
+    values: Value,
+    chart: Value,
+    files: Arc<Vec<File>>,
+    library: bool,
+    top: bool,
+}
+
+fn collect_scopes(
+    chart: &Chart,
+    values: &Values,
+    prefix: String,
+    top: bool,
+    out: &mut Vec<ChartScope>,
+) {
+    out.push(ChartScope {
+        prefix: prefix.clone(),
+        values: Value::Object(values.clone()),
+        chart: chart.metadata.to_template_value(),
+        files: Arc::new(chart.files.clone()),
+        library: chart.is_library(),
+        top,
+    });
+    for sub in &chart.dependencies {
+        let sub_values = match values.get(sub.name()) {
+            Some(Value::Object(m)) => m.clone(),
+            _ => Map::new(),
+        };
+        collect_scopes(
+            sub,
+            &sub_values,
+            format!("{prefix}/charts/{}", sub.name()),
+            false,
+            out,
+        );
+    }
+}
+
+/// Renders every template of `chart` (already processed by [`crate::values::compute`]) with the
+/// computed `values`.
+pub fn render(
+    chart: &Chart,
+    values: &Values,
+    release: &Release,
+    capabilities: &Capabilities,
+    limits: &RenderLimits,
+) -> Result<RenderedFiles, RenderError> {
+    let mut scopes = Vec::new();
+    collect_scopes(chart, values, chart.name().to_string(), true, &mut scopes);
+    let mut sources: Vec<(String, String)> = Vec::new();
+    let mut owners: Vec<usize> = Vec::new();
+    for (index, scope) in scopes.iter().enumerate() {
+        let chart_ref = find_chart(chart, &scope.prefix);
+        for template in &chart_ref.templates {
+            let name = format!("{}/{}", scope.prefix, template.name);
+            let text =
+                String::from_utf8(template.data.clone()).map_err(|_| RenderError::Parse {
+                    template: name.clone(),
+                    message: "the template is not valid UTF-8".into(),
+                })?;
+            sources.push((name, text));
+            owners.push(index);
+        }
+    }
+    let release_value = release.to_value();
+    let caps_value = capabilities.to_value();
+    let files_by_chart: BTreeMap<String, Arc<Vec<File>>> = scopes
+        .iter()
+        .map(|s| (s.prefix.clone(), Arc::clone(&s.files)))
+        .collect();
+    let limits = *limits;
+    let job = move || -> Result<RenderedFiles, RenderError> {
+        let tera = functions::build_tera(&sources, files_by_chart, limits)?;
+        let mut out = RenderedFiles::default();
+        functions::reset_budget(limits);
+        for ((name, _), owner) in sources.iter().zip(&owners) {
+            let scope = &scopes[*owner];
+            let base = name.rsplit('/').next().unwrap_or(name);
+            let is_notes =
+                base == "NOTES.txt" && name == &format!("{}/templates/NOTES.txt", scope.prefix);
+            if base.starts_with('_') || scope.library {
+                continue;
+            }
+            if is_notes && !scope.top {
+                continue;
+            }
+            let mut ctx = tera::Context::new();
+            ctx.insert("Values", &scope.values);
+            ctx.insert("Chart", &scope.chart);
+            ctx.insert("Release", &release_value);
+            ctx.insert("Capabilities", &caps_value);
+            ctx.insert(
+                "Template",
+                &json!({"Name": name, "BasePath": format!("{}/templates", scope.prefix)}),
+            );
+            let text = functions::render_template(&tera, name, &ctx)?;
+            if is_notes {
+                out.notes = Some(text);
+            } else {
+                out.files.insert(name.clone(), text);
+            }
+        }
+        Ok(out)
+    };
+    // Tera renders nested components and includes recursively; a dedicated thread with a large
+    // stack keeps the depth limits, not the platform's default stack size, in charge.
+    let handle = std::thread::Builder::new()
+        .name("chartsmith-render".into())
+        .stack_size(256 << 20)
+        .spawn(job)
+        .map_err(|e| RenderError::Render {
+            template: chart.name().to_string(),
+            message: e.to_string(),
+        })?;
+    handle.join().unwrap_or_else(|_| {
+        Err(RenderError::Render {
+            template: chart.name().to_string(),
+            message: "the renderer panicked; this is a chartsmith bug".into(),
+        })
+    })
+}
+
+fn find_chart<'a>(chart: &'a Chart, prefix: &str) -> &'a Chart {
+    let mut current = chart;
+    let mut rest = prefix.split_once('/').map(|(_, r)| r).unwrap_or("");
+    while let Some(after) = rest.strip_prefix("charts/") {
+        let (name, remaining) = after.split_once('/').unwrap_or((after, ""));
+        match current.dependencies.iter().find(|c| c.name() == name) {
+            Some(sub) => current = sub,
+            None => break,
+        }
+        rest = remaining;
+    }
+    current
+}

@@ -1,0 +1,58 @@
+//! The library's error type.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in chartsmith's library calls. Each variant names the file, key,
+/// expression or template it is about.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Reading or writing a file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A YAML document could not be parsed.
+    #[error(transparent)]
+    Yaml(#[from] crate::yaml::YamlError),
+    /// `Chart.yaml` is invalid.
+    #[error(transparent)]
+    Metadata(#[from] crate::chart::MetadataError),
+    /// A chart could not be loaded (layout, archive, limits).
+    #[error(transparent)]
+    Load(#[from] crate::loader::LoadError),
+    /// A `--set` family expression is malformed.
+    #[error(transparent)]
+    Set(#[from] crate::strvals::ParseError),
+    /// A version constraint is malformed.
+    #[error(transparent)]
+    Constraint(#[from] crate::constraint::ConstraintError),
+    /// Values could not be computed.
+    #[error(transparent)]
+    Values(#[from] crate::values::ValuesError),
+    /// Rendered output could not be assembled (YAML, kubeVersion, `--show-only`).
+    #[error(transparent)]
+    Template(#[from] crate::template::TemplateError),
+    /// `create` failed.
+    #[error(transparent)]
+    Create(#[from] crate::create::CreateError),
+    /// A template failed to parse or render.
+    #[error(transparent)]
+    Render(#[from] crate::engine::RenderError),
+}
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// The library's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,37 @@
+//! chartsmith: load Helm-style charts, compute their values exactly as Helm does, and render their
+//! Tera templates into Kubernetes manifests.
+//!
+//! Every CLI verb of `chartsmith` is one call of this library. Rendering a chart directory with a
+//! values file and a `--set` expression:
+//!
+//! ```
+//! use chartsmith::{loader, strvals, values::ValueOptions, template::{template, TemplateOptions}};
+//! # let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/charts/doctest");
+//! let chart = loader::load(dir)?;
+//! let options = ValueOptions {
+//!     value_files: vec![format!("{dir}/values-prod.yaml").into()],
+//!     values: vec!["replicas=3,image.tag=1.2.3".into()],
+//!     ..Default::default()
+//! };
+//! let rendered = template(&chart, &options.merge()?, &TemplateOptions::default())?;
+//! let manifest = rendered.to_helm_output(false);
+//! assert!(manifest.contains("replicas: 3"));
+//! print!("{manifest}");
+//! # let _ = strvals::SetKind::Set;
+//! # Ok::<(), chartsmith::Error>(())
+//! ```
+
+pub mod chart;
+pub mod constraint;
+pub mod create;
+pub mod engine;
+mod error;
+pub mod loader;
+pub mod manifest;
+pub mod strvals;
+pub mod template;
+pub mod values;
+pub mod yaml;
+
+pub use chart::{Chart, Metadata};
+pub use error::{Error, Result};

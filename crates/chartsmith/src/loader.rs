@@ -1,0 +1,683 @@
+//! Loading charts from directories and `.tgz` archives.
+//!
+//! Every input is hostile until checked: archive entries with absolute or `..` paths, links,
+//! devices or non-UTF-8 names are rejected; the unpacked size, the size of each file and the number
+//! of files are bounded ([`LoadOptions`]); a directory chart may not link outside itself. Both
+//! sources are first buffered into a list of [`File`]s and then assembled by one pure function,
+//! [`from_files`], as Helm's loader does.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::chart::{Chart, File, Metadata};
+use crate::error::{Error, Result};
+
+/// Limits applied while loading a chart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Largest total unpacked size of a chart, subcharts included (default 100 MiB).
+    pub max_total_bytes: u64,
+    /// Largest single file (default 5 MiB).
+    pub max_file_bytes: u64,
+    /// Most files in a chart, subcharts included (default 20 000).
+    pub max_files: usize,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            max_total_bytes: 100 << 20,
+            max_file_bytes: 5 << 20,
+            max_files: 20_000,
+        }
+    }
+}
+
+/// Why a chart could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The chart has no `Chart.yaml`.
+    #[error("{source_name}: Chart.yaml file is missing")]
+    MissingChartYaml {
+        /// The chart directory or archive.
+        source_name: String,
+    },
+    /// An archive is corrupt, truncated or not a gzipped tar.
+    #[error("{source_name}: not a valid chart archive: {reason}")]
+    InvalidArchive {
+        /// The archive.
+        source_name: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// An entry would escape the chart or is not a regular file.
+    #[error("{source_name}: unsafe entry `{entry}`: {reason}")]
+    UnsafeEntry {
+        /// The archive or directory.
+        source_name: String,
+        /// The entry's path.
+        entry: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// A limit of [`LoadOptions`] was exceeded.
+    #[error("{source_name}: {what} exceeds the limit of {limit}")]
+    TooLarge {
+        /// The archive or directory.
+        source_name: String,
+        /// What is too large.
+        what: String,
+        /// The limit.
+        limit: u64,
+    },
+    /// A file is not valid UTF-8 where text is required.
+    #[error("{source_name}: {file} is not valid UTF-8")]
+    NotUtf8 {
+        /// The chart.
+        source_name: String,
+        /// The file.
+        file: String,
+    },
+    /// Something under `charts/` is neither a chart directory nor an archive, or nests too deep.
+    #[error("{source_name}: invalid subchart `{entry}`: {reason}")]
+    InvalidSubchart {
+        /// The parent chart.
+        source_name: String,
+        /// The entry under `charts/`.
+        entry: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// `values.yaml` is not a mapping, or another structural problem.
+    #[error("{source_name}: {reason}")]
+    Invalid {
+        /// The chart.
+        source_name: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// Loads a chart from a directory or a `.tgz` archive with the default limits.
+pub fn load(path: impl AsRef<Path>) -> Result<Chart> {
+    load_with(path, &LoadOptions::default())
+}
+
+/// Loads a chart from a directory or a `.tgz` archive.
+pub fn load_with(path: impl AsRef<Path>, options: &LoadOptions) -> Result<Chart> {
+    let path = path.as_ref();
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if meta.is_dir() {
+        load_dir(path, options)
+    } else {
+        let mut budget = Budget::new(options, path.display().to_string());
+        if meta.len() > options.max_total_bytes {
+            return Err(budget.too_large("archive size", options.max_total_bytes));
+        }
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        load_archive_inner(&bytes, &path.display().to_string(), &mut budget, 0)
+    }
+}
+
+/// Loads a chart from the bytes of a `.tgz` archive (Helm's layout: `NAME/Chart.yaml`, …).
+pub fn load_archive(bytes: &[u8], source_name: &str, options: &LoadOptions) -> Result<Chart> {
+    let mut budget = Budget::new(options, source_name.to_string());
+    load_archive_inner(bytes, source_name, &mut budget, 0)
+}
+
+/// Loads a chart directory, honouring `.helmignore` and `.chartsmithignore`.
+pub fn load_dir(dir: &Path, options: &LoadOptions) -> Result<Chart> {
+    let source_name = dir.display().to_string();
+    let mut budget = Budget::new(options, source_name.clone());
+    load_dir_inner(dir, &source_name, &mut budget, 0)
+}
+
+fn load_dir_inner(
+    dir: &Path,
+    source_name: &str,
+    budget: &mut Budget,
+    depth: usize,
+) -> Result<Chart> {
+    let files = read_dir_files(dir, budget)?;
+    let mut chart = assemble(files, source_name, budget, depth)?;
+    add_local_dependencies(&mut chart, dir, source_name, budget, depth)?;
+    Ok(chart)
+}
+
+/// Loads `file://` dependencies that are declared in `Chart.yaml` but not vendored in `charts/`
+/// from their directories, as `chartsmith dependency build` would vendor them. The path must stay
+/// inside the directory that holds the chart (its project): `file://../mysql-chart` is fine,
+/// `file:///etc` is not.
+fn add_local_dependencies(
+    chart: &mut Chart,
+    dir: &Path,
+    source_name: &str,
+    budget: &mut Budget,
+    depth: usize,
+) -> Result<()> {
+    let canonical_dir = dir.canonicalize().map_err(|e| Error::io(dir, e))?;
+    let project = canonical_dir
+        .parent()
+        .unwrap_or(&canonical_dir)
+        .to_path_buf();
+    for dependency in chart.metadata.dependencies.clone() {
+        let Some(local) = dependency
+            .repository
+            .as_deref()
+            .and_then(|r| r.strip_prefix("file://"))
+        else {
+            continue;
+        };
+        if chart
+            .dependencies
+            .iter()
+            .any(|c| c.name() == dependency.name)
+        {
+            continue;
+        }
+        let invalid = |reason: String| -> Error {
+            LoadError::InvalidSubchart {
+                source_name: source_name.to_string(),
+                entry: format!("dependency `{}` (file://{local})", dependency.name),
+                reason,
+            }
+            .into()
+        };
+        if depth + 1 > MAX_SUBCHART_DEPTH {
+            return Err(invalid(format!(
+                "dependencies nest deeper than {MAX_SUBCHART_DEPTH} levels"
+            )));
+        }
+        let target = canonical_dir.join(local);
+        let target = target
+            .canonicalize()
+            .map_err(|e| invalid(format!("cannot read {}: {e}", target.display())))?;
+        if !target.starts_with(&project) {
+            return Err(invalid(format!(
+                "the path leaves the project directory {}",
+                project.display()
+            )));
+        }
+        if target == canonical_dir {
+            return Err(invalid("a chart cannot depend on itself".into()));
+        }
+        if !target.is_dir() {
+            return Err(invalid("not a chart directory".into()));
+        }
+        let name = format!("{source_name}/charts/{}", dependency.name);
+        let sub = load_dir_inner(&target, &name, budget, depth + 1)?;
+        if sub.name() != dependency.name {
+            return Err(invalid(format!(
+                "the chart there is named `{}`",
+                sub.name()
+            )));
+        }
+        chart.dependencies.push(sub);
+    }
+    chart
+        .dependencies
+        .sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+    Ok(())
+}
+
+/// Assembles a chart from buffered files whose names are relative to the chart root.
+pub fn from_files(files: Vec<File>, source_name: &str, options: &LoadOptions) -> Result<Chart> {
+    let mut budget = Budget::new(options, source_name.to_string());
+    for f in &files {
+        budget.add(&f.name, f.data.len() as u64)?;
+    }
+    assemble(files, source_name, &mut budget, 0)
+}
+
+/// Reads the ignore rules of a chart directory (`.helmignore`, `.chartsmithignore`) plus Helm's
+/// default of ignoring hidden files under `templates/`.
+pub fn ignore_rules(dir: &Path) -> Result<ignore::gitignore::Gitignore> {
+    let mut builder = ignore::gitignore::GitignoreBuilder::new(dir);
+    for name in [".helmignore", ".chartsmithignore"] {
+        let p = dir.join(name);
+        if p.is_file() {
+            let text = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
+            for line in text.lines() {
+                // A malformed pattern is skipped, as Helm skips lines it cannot parse.
+                let _ = builder.add_line(Some(p.clone()), line);
+            }
+        }
+    }
+    let _ = builder.add_line(None, "templates/.?*");
+    builder.build().map_err(|e| {
+        Error::from(LoadError::Invalid {
+            source_name: dir.display().to_string(),
+            reason: format!("invalid ignore rules: {e}"),
+        })
+    })
+}
+
+const MAX_SUBCHART_DEPTH: usize = 16;
+
+struct Budget {
+    options: LoadOptions,
+    source_name: String,
+    total: u64,
+    files: usize,
+}
+
+impl Budget {
+    fn new(options: &LoadOptions, source_name: String) -> Budget {
+        Budget {
+            options: *options,
+            source_name,
+            total: 0,
+            files: 0,
+        }
+    }
+
+    fn too_large(&self, what: &str, limit: u64) -> Error {
+        LoadError::TooLarge {
+            source_name: self.source_name.clone(),
+            what: what.to_string(),
+            limit,
+        }
+        .into()
+    }
+
+    fn add(&mut self, name: &str, size: u64) -> Result<()> {
+        if size > self.options.max_file_bytes {
+            return Err(self.too_large(
+                &format!("file `{name}` ({size} bytes)"),
+                self.options.max_file_bytes,
+            ));
+        }
+        self.total += size;
+        self.files += 1;
+        if self.total > self.options.max_total_bytes {
+            return Err(self.too_large("total unpacked size", self.options.max_total_bytes));
+        }
+        if self.files > self.options.max_files {
+            return Err(self.too_large("number of files", self.options.max_files as u64));
+        }
+        Ok(())
+    }
+}
+
+fn read_dir_files(root: &Path, budget: &mut Budget) -> Result<Vec<File>> {
+    let rules = ignore_rules(root)?;
+    let canonical_root = root.canonicalize().map_err(|e| Error::io(root, e))?;
+    let mut files = Vec::new();
+    let mut stack: Vec<PathBuf> = vec![PathBuf::new()];
+    while let Some(rel_dir) = stack.pop() {
+        let abs_dir = root.join(&rel_dir);
+        let mut entries: Vec<_> = std::fs::read_dir(&abs_dir)
+            .map_err(|e| Error::io(&abs_dir, e))?
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| Error::io(&abs_dir, e))?;
+        entries.sort_by_key(|e| e.file_name());
+        for entry in entries {
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else {
+                return Err(LoadError::UnsafeEntry {
+                    source_name: budget.source_name.clone(),
+                    entry: entry.path().display().to_string(),
+                    reason: "file name is not valid UTF-8".into(),
+                }
+                .into());
+            };
+            let rel = rel_dir.join(name);
+            let rel_str = rel.to_string_lossy().replace('\\', "/");
+            let abs = entry.path();
+            let file_type = entry.file_type().map_err(|e| Error::io(&abs, e))?;
+            let mut is_dir = file_type.is_dir();
+            if file_type.is_symlink() {
+                let target = abs.canonicalize().map_err(|e| Error::io(&abs, e))?;
+                if !target.starts_with(&canonical_root) {
+                    return Err(LoadError::UnsafeEntry {
+                        source_name: budget.source_name.clone(),
+                        entry: rel_str,
+                        reason: "symbolic link points outside the chart".into(),
+                    }
+                    .into());
+                }
+                is_dir = target.is_dir();
+            }
+            if rules.matched_path_or_any_parents(&rel, is_dir).is_ignore() {
+                continue;
+            }
+            if is_dir {
+                stack.push(rel);
+                continue;
+            }
+            let meta = std::fs::metadata(&abs).map_err(|e| Error::io(&abs, e))?;
+            if !meta.is_file() {
+                return Err(LoadError::UnsafeEntry {
+                    source_name: budget.source_name.clone(),
+                    entry: rel_str,
+                    reason: "not a regular file".into(),
+                }
+                .into());
+            }
+            budget.add(&rel_str, meta.len())?;
+            let data = std::fs::read(&abs).map_err(|e| Error::io(&abs, e))?;
+            files.push(File {
+                name: rel_str,
+                data,
+            });
+        }
+    }
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(files)
+}
+
+fn load_archive_inner(
+    bytes: &[u8],
+    source_name: &str,
+    budget: &mut Budget,
+    depth: usize,
+) -> Result<Chart> {
+    let invalid = |reason: String| -> Error {
+        LoadError::InvalidArchive {
+            source_name: source_name.to_string(),
+            reason,
+        }
+        .into()
+    };
+    if bytes.len() < 2 || bytes[0] != 0x1f || bytes[1] != 0x8b {
+        return Err(invalid("not a gzip file".into()));
+    }
+    let decoder = flate2::read::GzDecoder::new(bytes);
+    let mut archive = tar::Archive::new(decoder);
+    let entries = archive.entries().map_err(|e| invalid(e.to_string()))?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let mut entry = entry.map_err(|e| invalid(e.to_string()))?;
+        let kind = entry.header().entry_type();
+        let raw_path = entry.path_bytes().into_owned();
+        let path = String::from_utf8(raw_path).map_err(|_| {
+            Error::from(LoadError::UnsafeEntry {
+                source_name: source_name.to_string(),
+                entry: "(non-UTF-8 name)".into(),
+                reason: "entry name is not valid UTF-8".into(),
+            })
+        })?;
+        let unsafe_entry = |reason: &str| -> Error {
+            LoadError::UnsafeEntry {
+                source_name: source_name.to_string(),
+                entry: path.clone(),
+                reason: reason.to_string(),
+            }
+            .into()
+        };
+        match kind {
+            tar::EntryType::Directory
+            | tar::EntryType::XGlobalHeader
+            | tar::EntryType::XHeader
+            | tar::EntryType::GNULongName => continue,
+            tar::EntryType::Regular | tar::EntryType::Continuous => {}
+            tar::EntryType::Symlink | tar::EntryType::Link => {
+                return Err(unsafe_entry("links are not allowed in chart archives"));
+            }
+            _ => {
+                return Err(unsafe_entry(
+                    "only regular files are allowed in chart archives",
+                ));
+            }
+        }
+        let name = sanitize_entry_path(&path).map_err(|reason| unsafe_entry(reason))?;
+        // Helm strips the top-level directory (the chart name).
+        let Some((_, rel)) = name.split_once('/') else {
+            return Err(unsafe_entry(
+                "entries must be inside the chart's top-level directory",
+            ));
+        };
+        if rel.is_empty() {
+            continue;
+        }
+        let size = entry.header().size().map_err(|e| invalid(e.to_string()))?;
+        budget.add(rel, size)?;
+        let mut data = Vec::with_capacity(size.min(budget.options.max_file_bytes) as usize);
+        (&mut entry)
+            .take(budget.options.max_file_bytes + 1)
+            .read_to_end(&mut data)
+            .map_err(|e| invalid(format!("reading `{path}`: {e}")))?;
+        if data.len() as u64 > budget.options.max_file_bytes {
+            return Err(budget.too_large(&format!("file `{rel}`"), budget.options.max_file_bytes));
+        }
+        if files.iter().any(|f: &File| f.name == rel) {
+            // A later duplicate replaces the earlier one, as unpacking would.
+            files.retain(|f: &File| f.name != rel);
+        }
+        files.push(File {
+            name: rel.to_string(),
+            data,
+        });
+    }
+    if files.is_empty() {
+        return Err(invalid("no files in archive".into()));
+    }
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    assemble(files, source_name, budget, depth)
+}
+
+/// Normalises an archive entry path; refuses absolute paths, `..`, drive letters and control
+/// characters.
+fn sanitize_entry_path(path: &str) -> std::result::Result<String, &'static str> {
+    if path.starts_with('/') || path.starts_with('\\') {
+        return Err("absolute paths are not allowed");
+    }
+    if path.len() > 1 && path.as_bytes()[1] == b':' {
+        return Err("drive-letter paths are not allowed");
+    }
+    if path.chars().any(|c| c.is_control()) {
+        return Err("control characters are not allowed in entry names");
+    }
+    let mut parts = Vec::new();
+    for part in path.split(['/', '\\']) {
+        match part {
+            "" | "." => {}
+            ".." => return Err("`..` is not allowed in entry names"),
+            p => parts.push(p),
+        }
+    }
+    Ok(parts.join("/"))
+}
+
+fn utf8(source_name: &str, file: &File) -> Result<String> {
+    String::from_utf8(file.data.clone()).map_err(|_| {
+        LoadError::NotUtf8 {
+            source_name: source_name.to_string(),
+            file: file.name.clone(),
+        }
+        .into()
+    })
+}
+
+fn assemble(
+    files: Vec<File>,
+    source_name: &str,
+    budget: &mut Budget,
+    depth: usize,
+) -> Result<Chart> {
+    let display = |name: &str| format!("{source_name}/{name}");
+    let mut metadata = None;
+    let mut lock = None;
+    let mut values = serde_json::Map::new();
+    let mut raw_values = None;
+    let mut schema = None;
+    let mut templates = Vec::new();
+    let mut other = Vec::new();
+    let mut sub_dirs: std::collections::BTreeMap<String, Vec<File>> = Default::default();
+    let mut sub_archives: Vec<File> = Vec::new();
+
+    for file in files {
+        match file.name.as_str() {
+            "Chart.yaml" => {
+                let text = utf8(source_name, &file)?;
+                metadata = Some(Metadata::from_yaml(&text, &display("Chart.yaml"))?);
+            }
+            "Chart.lock" => {
+                let text = utf8(source_name, &file)?;
+                lock = Some(crate::yaml::from_str(&text, &display("Chart.lock"))?);
+            }
+            "values.yaml" => {
+                let text = utf8(source_name, &file)?;
+                values = crate::yaml::map_from_str(&text, &display("values.yaml"))?;
+                raw_values = Some(text);
+            }
+            "values.schema.json" => schema = Some(file.data),
+            name if name.starts_with("templates/") => templates.push(file),
+            name if name.starts_with("charts/") => {
+                let rest = &name["charts/".len()..];
+                match rest.split_once('/') {
+                    Some((dir, inner)) => {
+                        sub_dirs.entry(dir.to_string()).or_default().push(File {
+                            name: inner.to_string(),
+                            data: file.data,
+                        });
+                    }
+                    None if rest.ends_with(".tgz") => sub_archives.push(file),
+                    None if rest.ends_with(".prov") || rest.starts_with('.') => {}
+                    None => {
+                        return Err(LoadError::InvalidSubchart {
+                            source_name: source_name.to_string(),
+                            entry: name.to_string(),
+                            reason: "not a chart directory or a .tgz archive".into(),
+                        }
+                        .into());
+                    }
+                }
+            }
+            _ => other.push(file),
+        }
+    }
+    let Some(metadata) = metadata else {
+        return Err(LoadError::MissingChartYaml {
+            source_name: source_name.to_string(),
+        }
+        .into());
+    };
+    if depth + 1 > MAX_SUBCHART_DEPTH && (!sub_dirs.is_empty() || !sub_archives.is_empty()) {
+        return Err(LoadError::InvalidSubchart {
+            source_name: source_name.to_string(),
+            entry: "charts/".into(),
+            reason: format!("subcharts nest deeper than {MAX_SUBCHART_DEPTH} levels"),
+        }
+        .into());
+    }
+    let mut dependencies = Vec::new();
+    for (dir, files) in sub_dirs {
+        let name = format!("{source_name}/charts/{dir}");
+        dependencies.push(assemble(files, &name, budget, depth + 1)?);
+    }
+    for archive in sub_archives {
+        let name = format!("{source_name}/{}", archive.name);
+        dependencies.push(load_archive_inner(&archive.data, &name, budget, depth + 1)?);
+    }
+    dependencies.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+    Ok(Chart {
+        metadata,
+        lock,
+        values,
+        raw_values,
+        schema,
+        templates,
+        files: other,
+        dependencies,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tgz(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+            Vec::new(),
+            flate2::Compression::default(),
+        ));
+        for (name, data) in entries {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(data.len() as u64);
+            header.set_mode(0o644);
+            header.set_entry_type(tar::EntryType::Regular);
+            // Write the raw name so that hostile names reach the loader unchanged.
+            let bytes = name.as_bytes();
+            header.as_old_mut().name[..bytes.len()].copy_from_slice(bytes);
+            header.set_cksum();
+            builder.append(&header, *data).unwrap();
+        }
+        builder.into_inner().unwrap().finish().unwrap()
+    }
+
+    const CHART: &[u8] = b"apiVersion: v2\nname: demo\nversion: 1.0.0\n";
+
+    #[test]
+    fn loads_an_archive_and_strips_the_top_directory() {
+        let bytes = tgz(&[
+            ("demo/Chart.yaml", CHART),
+            ("demo/values.yaml", b"a: 1\n"),
+            ("demo/templates/x.yaml", b"kind: X\n"),
+            ("demo/README.md", b"# demo\n"),
+        ]);
+        let chart = load_archive(&bytes, "demo.tgz", &LoadOptions::default()).unwrap();
+        assert_eq!(chart.name(), "demo");
+        assert_eq!(chart.values["a"], 1);
+        assert_eq!(chart.templates[0].name, "templates/x.yaml");
+        assert!(chart.readme().is_some());
+    }
+
+    #[test]
+    fn rejects_parent_directory_entries() {
+        let bytes = tgz(&[("demo/Chart.yaml", CHART), ("demo/../../etc/passwd", b"x")]);
+        let e = load_archive(&bytes, "evil.tgz", &LoadOptions::default()).unwrap_err();
+        assert!(e.to_string().contains("`..` is not allowed"), "{e}");
+    }
+
+    #[test]
+    fn rejects_absolute_entries() {
+        let bytes = tgz(&[("/demo/Chart.yaml", CHART)]);
+        let e = load_archive(&bytes, "evil.tgz", &LoadOptions::default()).unwrap_err();
+        assert!(e.to_string().contains("absolute"), "{e}");
+    }
+
+    #[test]
+    fn enforces_the_file_size_limit() {
+        let big = vec![b'a'; 2048];
+        let bytes = tgz(&[("demo/Chart.yaml", CHART), ("demo/big.txt", &big)]);
+        let options = LoadOptions {
+            max_file_bytes: 1024,
+            ..LoadOptions::default()
+        };
+        let e = load_archive(&bytes, "big.tgz", &options).unwrap_err();
+        assert!(e.to_string().contains("exceeds the limit of 1024"), "{e}");
+    }
+
+    #[test]
+    fn truncated_and_non_gzip_input_is_a_clear_error() {
+        let e = load_archive(b"hello", "x.tgz", &LoadOptions::default()).unwrap_err();
+        assert!(e.to_string().contains("not a gzip file"), "{e}");
+        let bytes = tgz(&[("demo/Chart.yaml", CHART)]);
+        let e =
+            load_archive(&bytes[..bytes.len() / 2], "x.tgz", &LoadOptions::default()).unwrap_err();
+        assert!(e.to_string().contains("not a valid chart archive"), "{e}");
+    }
+
+    #[test]
+    fn missing_chart_yaml() {
+        let bytes = tgz(&[("demo/values.yaml", b"a: 1\n")]);
+        let e = load_archive(&bytes, "x.tgz", &LoadOptions::default()).unwrap_err();
+        assert_eq!(e.to_string(), "x.tgz: Chart.yaml file is missing");
+    }
+
+    #[test]
+    fn loads_subchart_archives_inside_archives() {
+        let sub = tgz(&[(
+            "sub/Chart.yaml",
+            b"apiVersion: v2\nname: sub\nversion: 0.1.0\n",
+        )]);
+        let bytes = tgz(&[
+            ("demo/Chart.yaml", CHART),
+            ("demo/charts/sub-0.1.0.tgz", &sub),
+        ]);
+        let chart = load_archive(&bytes, "x.tgz", &LoadOptions::default()).unwrap();
+        assert_eq!(chart.dependencies[0].name(), "sub");
+    }
+}

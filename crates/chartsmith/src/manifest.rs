@@ -1,0 +1,287 @@
+//! Splitting rendered templates into manifests and ordering them as Helm installs them.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// Helm's install order by kind. Kinds not listed come after, sorted by name.
+pub const INSTALL_ORDER: &[&str] = &[
+    "PriorityClass",
+    "Namespace",
+    "NetworkPolicy",
+    "ResourceQuota",
+    "LimitRange",
+    "PodSecurityPolicy",
+    "PodDisruptionBudget",
+    "ServiceAccount",
+    "Secret",
+    "SecretList",
+    "ConfigMap",
+    "StorageClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "CustomResourceDefinition",
+    "ClusterRole",
+    "ClusterRoleList",
+    "ClusterRoleBinding",
+    "ClusterRoleBindingList",
+    "Role",
+    "RoleList",
+    "RoleBinding",
+    "RoleBindingList",
+    "Service",
+    "DaemonSet",
+    "Pod",
+    "ReplicationController",
+    "ReplicaSet",
+    "Deployment",
+    "HorizontalPodAutoscaler",
+    "StatefulSet",
+    "Job",
+    "CronJob",
+    "IngressClass",
+    "Ingress",
+    "APIService",
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+];
+
+/// The hook events Helm knows (`helm.sh/hook` annotation values).
+pub const HOOK_EVENTS: &[&str] = &[
+    "pre-install",
+    "post-install",
+    "pre-delete",
+    "post-delete",
+    "pre-upgrade",
+    "post-upgrade",
+    "pre-rollback",
+    "post-rollback",
+    "test",
+    "test-success",
+];
+
+/// The annotation that marks a manifest as a hook.
+pub const HOOK_ANNOTATION: &str = "helm.sh/hook";
+/// The annotation holding a hook's weight.
+pub const HOOK_WEIGHT_ANNOTATION: &str = "helm.sh/hook-weight";
+
+/// One Kubernetes document from a rendered template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Manifest {
+    /// The template it came from (`chart/templates/service.yaml`).
+    pub source: String,
+    /// The document text, trimmed.
+    pub content: String,
+    /// `apiVersion`, if present.
+    pub api_version: String,
+    /// `kind`, if present.
+    pub kind: String,
+    /// `metadata.name`, if present.
+    pub name: String,
+    /// The hook events, if this is a hook.
+    pub hook_events: Vec<String>,
+    /// The hook weight (0 unless annotated).
+    pub hook_weight: i64,
+}
+
+impl Manifest {
+    /// Whether this manifest is a hook.
+    pub fn is_hook(&self) -> bool {
+        !self.hook_events.is_empty()
+    }
+}
+
+/// A rendered document that is not valid YAML.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("YAML parse error on {source_name}: {message}")]
+pub struct ManifestError {
+    /// The template.
+    pub source_name: String,
+    /// The parser's message.
+    pub message: String,
+}
+
+#[derive(Deserialize, Default)]
+struct Head {
+    #[serde(default, rename = "apiVersion")]
+    api_version: Option<serde_json::Value>,
+    #[serde(default)]
+    kind: Option<serde_json::Value>,
+    #[serde(default)]
+    metadata: Option<HeadMetadata>,
+}
+
+#[derive(Deserialize, Default)]
+struct HeadMetadata {
+    #[serde(default)]
+    name: Option<serde_json::Value>,
+    #[serde(default)]
+    annotations: Option<BTreeMap<String, serde_json::Value>>,
+}
+
+fn scalar(value: Option<serde_json::Value>) -> String {
+    match value {
+        Some(serde_json::Value::String(s)) => s,
+        Some(serde_json::Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// Splits a rendered file into trimmed documents on `---` lines, dropping empty ones (Helm's
+/// `SplitManifests`).
+pub fn split_documents(text: &str) -> Vec<String> {
+    let mut docs = Vec::new();
+    let mut current = String::new();
+    for line in text.trim().split('\n') {
+        // Helm's separator is `---` at the start of a line followed by optional whitespace; what
+        // follows on the same line starts the next document.
+        if let Some(rest) = line.strip_prefix("---") {
+            let doc = current.trim().to_string();
+            if !doc.is_empty() {
+                docs.push(doc);
+            }
+            current = String::new();
+            let rest = rest.trim_start();
+            if !rest.is_empty() {
+                current.push_str(rest);
+                current.push('\n');
+            }
+            continue;
+        }
+        current.push_str(line);
+        current.push('\n');
+    }
+    let doc = current.trim().to_string();
+    if !doc.is_empty() {
+        docs.push(doc);
+    }
+    docs
+}
+
+/// Parses the documents of rendered files into manifests and hooks, ordered as Helm orders them:
+/// files by path, documents in file order, then a stable sort by kind in [`INSTALL_ORDER`].
+/// Documents with an unknown hook event are dropped, as Helm drops them.
+pub fn sort_manifests(
+    files: &BTreeMap<String, String>,
+) -> Result<(Vec<Manifest>, Vec<Manifest>), ManifestError> {
+    let mut generic = Vec::new();
+    let mut hooks = Vec::new();
+    for (path, text) in files {
+        let base = path.rsplit('/').next().unwrap_or(path);
+        if base.starts_with('_') || text.trim().is_empty() {
+            continue;
+        }
+        for doc in split_documents(text) {
+            let head: Head = match crate::yaml::from_str(&doc, path) {
+                Ok(serde_json::Value::Null) => Head::default(),
+                Ok(value @ serde_json::Value::Object(_)) => {
+                    serde_json::from_value(value).map_err(|e| ManifestError {
+                        source_name: path.clone(),
+                        message: e.to_string(),
+                    })?
+                }
+                Ok(_) => Head::default(),
+                Err(e) => {
+                    return Err(ManifestError {
+                        source_name: path.clone(),
+                        message: e.message,
+                    });
+                }
+            };
+            let metadata = head.metadata.unwrap_or_default();
+            let annotations = metadata.annotations.unwrap_or_default();
+            let mut manifest = Manifest {
+                source: path.clone(),
+                content: doc,
+                api_version: scalar(head.api_version),
+                kind: scalar(head.kind),
+                name: scalar(metadata.name),
+                hook_events: Vec::new(),
+                hook_weight: 0,
+            };
+            let Some(events) = annotations.get(HOOK_ANNOTATION) else {
+                generic.push(manifest);
+                continue;
+            };
+            let events = scalar(Some(events.clone()));
+            let mut unknown = false;
+            for event in events.split(',') {
+                let event = event.trim().to_ascii_lowercase();
+                if HOOK_EVENTS.contains(&event.as_str()) {
+                    manifest.hook_events.push(event);
+                } else {
+                    unknown = true;
+                }
+            }
+            if unknown {
+                continue;
+            }
+            manifest.hook_weight = annotations
+                .get(HOOK_WEIGHT_ANNOTATION)
+                .map(|w| scalar(Some(w.clone())))
+                .and_then(|w| w.trim().parse().ok())
+                .unwrap_or(0);
+            hooks.push(manifest);
+        }
+    }
+    sort_by_kind(&mut generic);
+    sort_by_kind(&mut hooks);
+    Ok((generic, hooks))
+}
+
+/// Stable sort by Helm's install order; unknown kinds last, alphabetically among themselves.
+pub fn sort_by_kind(manifests: &mut [Manifest]) {
+    let rank = |kind: &str| INSTALL_ORDER.iter().position(|k| *k == kind);
+    manifests.sort_by(|a, b| match (rank(&a.kind), rank(&b.kind)) {
+        (Some(x), Some(y)) => x.cmp(&y),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.kind.cmp(&b.kind),
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_on_separator_lines_and_drops_empty_documents() {
+        let docs = split_documents("---\na: 1\n---\n\n---\nb: 2\n--- \nc: 3");
+        assert_eq!(docs, vec!["a: 1", "b: 2", "c: 3"]);
+    }
+
+    #[test]
+    fn orders_by_kind_then_path() {
+        let mut files = BTreeMap::new();
+        files.insert(
+            "c/templates/b.yaml".to_string(),
+            "kind: Deployment\nmetadata: {name: d}\n---\nkind: Service\nmetadata: {name: s}"
+                .to_string(),
+        );
+        files.insert(
+            "c/templates/a.yaml".to_string(),
+            "kind: Zeta\n---\nkind: ConfigMap\n---\nkind: Alpha".to_string(),
+        );
+        let (generic, hooks) = sort_manifests(&files).unwrap();
+        let kinds: Vec<_> = generic.iter().map(|m| m.kind.as_str()).collect();
+        assert_eq!(
+            kinds,
+            ["ConfigMap", "Service", "Deployment", "Alpha", "Zeta"]
+        );
+        assert!(hooks.is_empty());
+    }
+
+    #[test]
+    fn hooks_are_separated_and_unknown_hooks_dropped() {
+        let mut files = BTreeMap::new();
+        files.insert(
+            "c/templates/h.yaml".to_string(),
+            "kind: Job\nmetadata:\n  annotations:\n    helm.sh/hook: pre-install,post-upgrade\n    helm.sh/hook-weight: \"-5\"\n---\nkind: Job\nmetadata:\n  annotations:\n    helm.sh/hook: nonsense\n".to_string(),
+        );
+        let (generic, hooks) = sort_manifests(&files).unwrap();
+        assert!(generic.is_empty());
+        assert_eq!(hooks.len(), 1);
+        assert_eq!(hooks[0].hook_events, ["pre-install", "post-upgrade"]);
+        assert_eq!(hooks[0].hook_weight, -5);
+    }
+}
