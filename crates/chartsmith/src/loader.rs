@@ -421,7 +421,7 @@ fn load_archive_inner(
                 ));
             }
         }
-        let name = sanitize_entry_path(&path).map_err(|reason| unsafe_entry(reason))?;
+        let name = sanitize_entry_path(&path).map_err(&unsafe_entry)?;
         // Helm strips the top-level directory (the chart name).
         let Some((_, rel)) = name.split_once('/') else {
             return Err(unsafe_entry(

@@ -127,33 +127,57 @@ fn scalar(value: Option<serde_json::Value>) -> String {
     }
 }
 
-/// Splits a rendered file into trimmed documents on `---` lines, dropping empty ones (Helm's
-/// `SplitManifests`).
+/// Splits a rendered file into trimmed documents, exactly as Helm's `SplitManifests` does with its
+/// separator regex `(?:^|\s*\n)---\s*`, quirks included: the whitespace after a separator is
+/// consumed greedily, so in `---\n\n---\nx` the second `---` is not a separator and stays in the
+/// document. Written by hand because it is this one expression, and matching Go's leftmost-first
+/// semantics exactly is simpler to audit here than through a regex crate.
 pub fn split_documents(text: &str) -> Vec<String> {
-    let mut docs = Vec::new();
-    let mut current = String::new();
-    for line in text.trim().split('\n') {
-        // Helm's separator is `---` at the start of a line followed by optional whitespace; what
-        // follows on the same line starts the next document.
-        if let Some(rest) = line.strip_prefix("---") {
-            let doc = current.trim().to_string();
-            if !doc.is_empty() {
-                docs.push(doc);
-            }
-            current = String::new();
-            let rest = rest.trim_start();
-            if !rest.is_empty() {
-                current.push_str(rest);
-                current.push('\n');
-            }
+    fn is_space(b: u8) -> bool {
+        matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0c)
+    }
+    let text = text.trim();
+    let bytes = text.as_bytes();
+    // (start, end) of each separator match.
+    let mut matches = Vec::new();
+    let mut i = 0;
+    if text.starts_with("---") {
+        let mut end = 3;
+        while end < bytes.len() && is_space(bytes[end]) {
+            end += 1;
+        }
+        matches.push((0, end));
+        i = end;
+    }
+    while i < bytes.len() {
+        if !is_space(bytes[i]) {
+            i += 1;
             continue;
         }
-        current.push_str(line);
-        current.push('\n');
+        // A whitespace run [i, j): a separator starts at i if it ends in '\n' followed by "---".
+        let mut j = i;
+        while j < bytes.len() && is_space(bytes[j]) {
+            j += 1;
+        }
+        if bytes[j - 1] == b'\n' && bytes[j..].starts_with(b"---") {
+            let mut end = j + 3;
+            while end < bytes.len() && is_space(bytes[end]) {
+                end += 1;
+            }
+            matches.push((i, end));
+            i = end;
+        } else {
+            i = j;
+        }
     }
-    let doc = current.trim().to_string();
-    if !doc.is_empty() {
-        docs.push(doc);
+    let mut docs = Vec::new();
+    let mut previous_end = 0;
+    for (start, end) in matches.iter().copied().chain([(bytes.len(), bytes.len())]) {
+        let piece = &text[previous_end..start];
+        if !piece.is_empty() {
+            docs.push(piece.trim().to_string());
+        }
+        previous_end = end;
     }
     docs
 }
@@ -246,8 +270,15 @@ mod tests {
 
     #[test]
     fn splits_on_separator_lines_and_drops_empty_documents() {
-        let docs = split_documents("---\na: 1\n---\n\n---\nb: 2\n--- \nc: 3");
-        assert_eq!(docs, vec!["a: 1", "b: 2", "c: 3"]);
+        let docs = split_documents("---\na: 1\n---\nb: 2\n--- \nc: 3\n----d");
+        assert_eq!(docs, vec!["a: 1", "b: 2", "c: 3", "-d"]);
+    }
+
+    #[test]
+    fn keeps_helms_greedy_separator_quirk() {
+        // The whitespace after the first separator swallows the newline the second one needs.
+        let docs = split_documents("a: 1\n---\n\n---\n# only a comment\n---\n");
+        assert_eq!(docs, vec!["a: 1", "---\n# only a comment"]);
     }
 
     #[test]

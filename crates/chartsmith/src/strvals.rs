@@ -11,9 +11,10 @@
 //!
 //! ```text
 //! expression := assignment { "," assignment } [ "," ]
-//! assignment := name { "." name | "[" index "]" } [ "=" value ]
+//! assignment := path "=" value
+//! path       := name { "." name | "[" index "]" }
 //! name       := any characters up to one of  = [ , .
-//! index      := a decimal integer (optional sign), 0 ..= 65536
+//! index      := a decimal integer with optional sign, 0 ..= 65536
 //! value      := "{" item { "," item } "}"        (a list)
 //!             | any characters up to the next unescaped ","
 //! ```
@@ -25,23 +26,34 @@
 //!   allowed (steps written right after `]` are not counted, as in Helm).
 //! * `a[2]=v` builds lists and pads them with `null`: `a[2]=x` gives
 //!   `[null, null, "x"]`. `a[0].b=v` and `a[0][1]=v` nest maps and lists
-//!   inside lists. Indexes above 65536 and negative indexes are errors.
+//!   inside lists. Indexes above 65536 and negative indexes are errors;
+//!   `+1` and `007` are valid indexes (1 and 7).
 //! * `a={x,y}` sets a list; every item is typed like a scalar value. A
 //!   `{` only starts a list as the first character of a value.
 //! * `a=` (at the very end) and `a=,b=1` set the empty string.
 //! * Whitespace is never trimmed: `a = b` sets the key `"a "` to `" b"`.
 //! * An empty name is accepted and silently ignored: `=1` and `.a=1` set
-//!   nothing.
+//!   nothing. Two commas in a row (`a=1,,b=2`) are an error.
 //!
 //! # Values per flag
 //!
-//! | flag | [`SetKind`] | value |
-//! |------|-------------|-------|
-//! | `--set` | [`SetKind::Set`] | `true`/`false`/`null` (any letter case) become a boolean or null, `0` and decimal integers that fit in 64 bits and do not start with `0` become integers; everything else, floats included, stays a string |
-//! | `--set-string` | [`SetKind::String`] | always a string |
-//! | `--set-file` | [`SetKind::File`] | the value is a path; the key gets the file's contents as a string |
-//! | `--set-json` | [`SetKind::Json`] | one JSON document (an empty value is `null`); an argument that starts with `{` is instead a whole JSON object deep-merged into the values |
-//! | `--set-literal` | [`SetKind::Literal`] | everything after the first `=` verbatim: no `,` splitting, no escapes, no lists |
+//! * `--set` ([`SetKind::Set`]): `true`, `false` and `null` in any letter
+//!   case become a boolean or `null` (Go's Unicode case folding, so even
+//!   `falſe` is `false`). `0`, and decimal integers that fit in an `i64` and
+//!   do not start with `0`, become integers (`+5` is 5, `-01` is -1).
+//!   Everything else stays a string: `007`, `0x1`, `1.5`, `1e3`,
+//!   `9223372036854775808`.
+//! * `--set-string` ([`SetKind::String`]): always a string.
+//! * `--set-file` ([`SetKind::File`]): the value is a path and the key gets
+//!   the file's contents as a string (`{p1,p2}` reads a list of files).
+//! * `--set-json` ([`SetKind::Json`]): one JSON document; an empty or blank
+//!   value is `null`. The document ends where Go's streaming decoder stops,
+//!   so text right after it starts the next assignment even without a comma
+//!   (`a=1 b=2` sets both). An argument whose first non-blank character is
+//!   `{` is instead one whole JSON object, deep-merged into the values.
+//! * `--set-literal` ([`SetKind::Literal`]): everything after the first `=`,
+//!   verbatim. There are no escapes and no lists, and `,` is an ordinary
+//!   character even in names, so one argument sets exactly one key.
 //!
 //! `null` is stored as a JSON `null`; removing the key is left to value
 //! coalescing, exactly as Helm does.
@@ -71,7 +83,11 @@
 //! # Differences from Helm
 //!
 //! * `--set-json` numbers keep their exact value where possible: integers
-//!   that fit in 64 bits stay integers instead of becoming `float64`.
+//!   that fit in `i64`/`u64` stay integers instead of becoming `float64`
+//!   (Helm turns `9007199254740993` into `9007199254740992`). Numbers with a
+//!   fraction or exponent, and larger integers, become `f64`.
+//! * `parse_into` with [`SetKind::File`] reads plain local paths; Helm also
+//!   accepts `-` (stdin) and URLs. Use [`parse_file_into`] to provide those.
 //! * Error messages are chartsmith's own and always carry the 0-based
 //!   character position of the problem.
 //! * If parsing fails, `dest` may already contain part of the expression,
@@ -1872,31 +1888,5 @@ mod tests {
             let got = parse(&format!("{key}={value}"), SetKind::String).expect("escaped pair parses");
             prop_assert_eq!(Value::Object(got), json!({ k: v }));
         }
-    }
-}
-#[cfg(test)]
-mod tmp_diff {
-    use super::*;
-    #[test]
-    #[ignore]
-    fn diff_dump() {
-        let input = std::fs::read_to_string("/tmp/sv/exprs.jsonl").unwrap();
-        let mut out = String::new();
-        for line in input.lines() {
-            let (kind, expr): (String, String) = serde_json::from_str(line).unwrap();
-            let kind = match kind.as_str() {
-                "--set" => SetKind::Set,
-                "--set-string" => SetKind::String,
-                "--set-json" => SetKind::Json,
-                _ => SetKind::Literal,
-            };
-            let r = match parse(&expr, kind) {
-                Ok(m) => serde_json::to_string(&m).unwrap(),
-                Err(_) => "ERROR".to_string(),
-            };
-            out.push_str(&r);
-            out.push('\n');
-        }
-        std::fs::write("/tmp/sv/ours.txt", out).unwrap();
     }
 }

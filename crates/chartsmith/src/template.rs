@@ -71,7 +71,12 @@ impl Rendered {
         for m in &self.manifests {
             main.push_str(&format!("---\n# Source: {}\n{}\n", m.source, m.content));
         }
-        let mut out = format!("{}\n", main.trim());
+        let main = main.trim();
+        let mut out = if main.is_empty() {
+            String::new()
+        } else {
+            format!("{main}\n")
+        };
         for h in &self.hooks {
             out.push_str(&format!("---\n# Source: {}\n{}\n", h.source, h.content));
         }

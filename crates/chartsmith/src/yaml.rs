@@ -39,31 +39,119 @@ fn options() -> serde_saphyr::options::Options {
     // duplicate keys.
     options.legacy_octal_numbers = true;
     options.duplicate_keys = serde_saphyr::options::DuplicateKeyPolicy::LastWins;
-    options.non_finite_float_policy = serde_saphyr::options::NonFiniteFloatPolicy::AsString;
+    // Helm cannot represent `.inf`/`.nan` in values (JSON has no such numbers) and fails: so do we.
     options
 }
 
 /// Parses one YAML document into a JSON value. An empty document is `null`.
 pub fn from_str(source: &str, file: &str) -> Result<Value, YamlError> {
-    serde_saphyr::from_str_with_options(source, options())
+    serde_saphyr::from_str_with_options::<HelmValue>(source, options())
+        .map(|v| v.0)
         .map_err(|e| YamlError::from_saphyr(file, &e))
 }
 
-/// Parses a YAML mapping (such as `values.yaml`); an empty document gives an empty map.
-pub fn map_from_str(source: &str, file: &str) -> Result<serde_json::Map<String, Value>, YamlError> {
-    match from_str(source, file)? {
-        Value::Null => Ok(serde_json::Map::new()),
-        Value::Object(map) => Ok(map),
-        other => Err(YamlError {
-            file: file.to_string(),
-            line: None,
-            column: None,
-            message: format!(
-                "expected a YAML mapping at the top level, found {}",
-                kind_name(&other)
-            ),
-        }),
+/// A JSON value read from YAML the way Helm's go-yaml v2 + JSON conversion reads it: mapping keys
+/// are resolved like any scalar and then turned into strings, so an unquoted `yes:` key becomes
+/// `"true"` and `1:` becomes `"1"` (serde_json's own visitor would read every key as a string).
+struct HelmValue(Value);
+
+impl<'de> serde::Deserialize<'de> for HelmValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(HelmVisitor).map(HelmValue)
     }
+}
+
+struct HelmVisitor;
+
+impl<'de> serde::de::Visitor<'de> for HelmVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any YAML value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_i128<E: serde::de::Error>(self, v: i128) -> Result<Value, E> {
+        // Beyond 64 bits: keep the digits exactly, as a float would not.
+        Ok(serde_json::Number::from_i128(v)
+            .map_or_else(|| Value::String(v.to_string()), Value::Number))
+    }
+    fn visit_u128<E: serde::de::Error>(self, v: u128) -> Result<Value, E> {
+        Ok(serde_json::Number::from_u128(v)
+            .map_or_else(|| Value::String(v.to_string()), Value::Number))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(HelmVisitor)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(HelmValue(v)) = seq.next_element()? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(HelmValue(key)) = map.next_key()? {
+            let key = match key {
+                Value::String(s) => s,
+                Value::Null => "null".to_string(),
+                other => other.to_string(),
+            };
+            let HelmValue(value) = map.next_value()?;
+            out.insert(key, value);
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+/// Parses a YAML mapping (such as `values.yaml`); an empty document gives an empty map. A stream
+/// of several documents is deep-merged in order, as Helm 4 reads values files.
+pub fn map_from_str(source: &str, file: &str) -> Result<serde_json::Map<String, Value>, YamlError> {
+    let docs: Vec<HelmValue> = serde_saphyr::from_multiple_with_options(source, options())
+        .map_err(|e| YamlError::from_saphyr(file, &e))?;
+    let docs = docs.into_iter().map(|d| d.0);
+    let mut merged = serde_json::Map::new();
+    for doc in docs {
+        match doc {
+            Value::Null => {}
+            Value::Object(map) => merged = crate::values::merge_maps(merged, map),
+            other => {
+                return Err(YamlError {
+                    file: file.to_string(),
+                    line: None,
+                    column: None,
+                    message: format!(
+                        "expected a YAML mapping at the top level, found {}",
+                        kind_name(&other)
+                    ),
+                });
+            }
+        }
+    }
+    Ok(merged)
 }
 
 /// Serialises a value as YAML, in the block style Helm's `toYaml` produces (keys sorted).
@@ -125,7 +213,8 @@ mod tests {
 
     #[test]
     fn emits_block_style_with_sorted_keys() {
-        let out = to_string(&json!({"b": [{"y": 1, "x": "true"}], "a": {}}));
-        assert_eq!(out, "a: {}\nb:\n- x: \"true\"\n  y: 1\n");
+        // `y` is a YAML 1.1 boolean, so as a key it is quoted, as go-yaml v2 quotes it.
+        let out = to_string(&json!({"b": [{"y": 1, "x": "true", "z": "1.0"}], "a": {}}));
+        assert_eq!(out, "a: {}\nb:\n- x: \"true\"\n  \"y\": 1\n  z: \"1.0\"\n");
     }
 }

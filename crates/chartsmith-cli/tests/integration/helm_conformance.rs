@@ -28,6 +28,9 @@ use serde_json::{Number, Value};
 /// Minimum number of cases the suite must hold.
 const MIN_CASES: usize = 70;
 
+/// At most this many differing paths are listed per case.
+const MAX_DIFFERENCES: usize = 20;
+
 /// The template added to every chart and subchart for Helm.
 const VALUES_TEMPLATE: &str = "{{ toJson .Values }}\n";
 
@@ -383,52 +386,67 @@ fn numbers_equal(a: &Number, b: &Number) -> bool {
     }
 }
 
-/// Returns the path of the first difference between `a` and `b`, if any.
-fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
-    let here = || {
-        if path.is_empty() {
-            "<root>".to_owned()
-        } else {
-            path.to_owned()
-        }
-    };
+/// Collects the paths where `a` and `b` differ (in `out`, at most `MAX_DIFFERENCES`).
+fn differences(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
+    if out.len() >= MAX_DIFFERENCES {
+        return;
+    }
+    let here = if path.is_empty() { "<root>" } else { path };
     match (a, b) {
-        (Value::Null, Value::Null) => None,
-        (Value::Bool(x), Value::Bool(y)) if x == y => None,
-        (Value::String(x), Value::String(y)) if x == y => None,
-        (Value::Number(x), Value::Number(y)) if numbers_equal(x, y) => None,
+        (Value::Null, Value::Null) => {}
+        (Value::Bool(x), Value::Bool(y)) if x == y => {}
+        (Value::String(x), Value::String(y)) if x == y => {}
+        (Value::Number(x), Value::Number(y)) if numbers_equal(x, y) => {}
+        (Value::Array(x), Value::Array(y)) if x.len() != y.len() => {
+            out.push(format!(
+                "{here}: list of {} vs list of {}",
+                x.len(),
+                y.len()
+            ));
+        }
         (Value::Array(x), Value::Array(y)) => {
-            if x.len() != y.len() {
-                return Some(format!(
-                    "{} (list length {} vs {})",
-                    here(),
-                    x.len(),
-                    y.len()
-                ));
+            for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                differences(p, q, &format!("{path}[{i}]"), out);
             }
-            x.iter()
-                .zip(y)
-                .enumerate()
-                .find_map(|(i, (p, q))| first_difference(p, q, &format!("{path}[{i}]")))
         }
         (Value::Object(x), Value::Object(y)) => {
             let keys: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
-            keys.into_iter().find_map(|k| {
+            for k in keys {
                 let sub = if path.is_empty() {
                     k.clone()
                 } else {
                     format!("{path}.{k}")
                 };
                 match (x.get(k), y.get(k)) {
-                    (Some(p), Some(q)) => first_difference(p, q, &sub),
-                    (Some(_), None) => Some(format!("{sub} (only in the first)")),
-                    (None, Some(_)) => Some(format!("{sub} (only in the second)")),
-                    (None, None) => None,
+                    (Some(p), Some(q)) => differences(p, q, &sub, out),
+                    (Some(p), None) => out.push(format!("{sub}: {p} vs <absent>")),
+                    (None, Some(q)) => out.push(format!("{sub}: <absent> vs {q}")),
+                    (None, None) => {}
                 }
-            })
+                if out.len() >= MAX_DIFFERENCES {
+                    return;
+                }
+            }
         }
-        _ => Some(format!("{} ({} vs {})", here(), a, b)),
+        _ => out.push(format!("{here}: {a} vs {b}")),
     }
+}
+
+/// The differences between `a` and `b` as a bullet list, or `None` when they are equal.
+fn diff_report(a: &Value, b: &Value, a_name: &str, b_name: &str) -> Option<String> {
+    let mut out = Vec::new();
+    differences(a, b, "", &mut out);
+    if out.is_empty() {
+        return None;
+    }
+    let mut report = format!("differences ({a_name} vs {b_name}):\n");
+    for d in &out {
+        let _ = writeln!(report, "  - {d}");
+    }
+    if out.len() >= MAX_DIFFERENCES {
+        report.push_str("  - ...\n");
+    }
+    Some(report)
 }
 
 fn pretty(v: &Value) -> String {
@@ -500,7 +518,7 @@ fn check_case(helm: &Path, helm_charts: &Path, case: &Case) -> Verdict {
         };
         let mut note = format!("known difference: {reason}");
         match &helm_result {
-            Ok(h) if first_difference(h, &expected, "").is_none() => {
+            Ok(h) if diff_report(h, &expected, "helm", "expected").is_none() => {
                 note.push_str(
                     "\n  NOTE: helm now produces the expected output; drop known_difference?",
                 );
@@ -510,10 +528,10 @@ fn check_case(helm: &Path, helm_charts: &Path, case: &Case) -> Verdict {
                 let _ = write!(note, "\n  NOTE: helm failed: {e}");
             }
         }
-        return match first_difference(&expected, &cs_json, "") {
+        return match diff_report(&expected, &cs_json, "expected", "chartsmith") {
             None => Verdict::Note(note),
-            Some(at) => Verdict::Fail(format!(
-                "{note}\nfirst difference at {at}\n--- expected (known_difference):\n{}\n--- chartsmith:\n{}",
+            Some(diff) => Verdict::Fail(format!(
+                "{note}\n{diff}--- expected (known_difference):\n{}\n--- chartsmith:\n{}",
                 pretty(&expected),
                 pretty(&cs_json)
             )),
@@ -529,10 +547,10 @@ fn check_case(helm: &Path, helm_charts: &Path, case: &Case) -> Verdict {
             ));
         }
     };
-    match first_difference(&helm_json, &cs_json, "") {
+    match diff_report(&helm_json, &cs_json, "helm", "chartsmith") {
         None => Verdict::Pass,
-        Some(at) => Verdict::Fail(format!(
-            "first difference at {at}\n--- helm:\n{}\n--- chartsmith:\n{}",
+        Some(diff) => Verdict::Fail(format!(
+            "{diff}--- helm:\n{}\n--- chartsmith:\n{}",
             pretty(&helm_json),
             pretty(&cs_json)
         )),
@@ -655,6 +673,18 @@ mod unit {
             &n("12345678901234567890")
         ));
         assert!(!numbers_equal(&n("0.5"), &n("0")));
+    }
+
+    #[test]
+    fn diff_report_lists_every_difference() {
+        let a = serde_json::json!({"a": 1, "b": [1, 2], "c": {"d": "x"}, "e": 1e6});
+        let b = serde_json::json!({"a": 2, "b": [1], "c": {}, "e": 1_000_000});
+        let report = diff_report(&a, &b, "helm", "chartsmith").expect("differences");
+        assert!(report.contains("a: 1 vs 2"), "{report}");
+        assert!(report.contains("b: list of 2 vs list of 1"), "{report}");
+        assert!(report.contains("c.d: \"x\" vs <absent>"), "{report}");
+        assert!(!report.contains("e:"), "{report}");
+        assert!(diff_report(&a, &a, "x", "y").is_none());
     }
 
     #[test]

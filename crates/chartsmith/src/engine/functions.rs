@@ -210,11 +210,11 @@ fn push_frame(name: &str) -> TeraResult<()> {
     BUDGET.with(|b| {
         let mut b = b.borrow_mut();
         if b.stack.len() >= b.limits.max_nesting {
-            let start = b.stack.iter().position(|n| n == name).unwrap_or(0);
+            let start = b.stack.iter().rposition(|n| n == name).unwrap_or(0);
             let mut cycle: Vec<&str> = b.stack[start..].iter().map(String::as_str).collect();
             cycle.push(name);
             return Err(error(format!(
-                "include/tpl nesting deeper than {} levels: cycle {}",
+                "{NESTING_MARKER} {} levels: cycle {}",
                 b.limits.max_nesting,
                 cycle.join(" -> ")
             )));
@@ -240,6 +240,20 @@ fn builtins(state: &State) -> TeraResult<tera::Context> {
     }
     Ok(ctx)
 }
+
+/// Wraps an error from a nested include/tpl once: a nesting-limit error is passed up as it is, so
+/// that a cycle is reported once and not once per level.
+fn nested_error(e: &tera::Error, context: &str) -> tera::Error {
+    let text = describe(e).replace("__tera_one_off", "tpl input");
+    if text.contains(NESTING_MARKER) {
+        let start = text.find(NESTING_MARKER).unwrap_or(0);
+        let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        return error(&text[start..line_end]);
+    }
+    error(format!("{context}: {text}"))
+}
+
+const NESTING_MARKER: &str = "include/tpl nesting deeper than";
 
 fn upgrade(handle: &OnceLock<Weak<Tera>>) -> TeraResult<Arc<Tera>> {
     handle
@@ -459,7 +473,7 @@ fn register(
         push_frame(&name)?;
         let result = tera.render_component_with_implicits(&name, &args, &implicits, None, false);
         pop_frame();
-        result.map_err(|e| error(format!("in partial `{name}`: {}", describe(&e))))
+        result.map_err(|e| nested_error(&e, &format!("in partial `{name}`")))
     });
     let h = Arc::clone(handle);
     tera.register_filter(

@@ -8,6 +8,7 @@
 //! friends. Templates are sandboxed: no environment, no network, no file outside the chart, and the
 //! output size, nesting depth and loop work are bounded ([`RenderLimits`]).
 
+mod cycles;
 mod functions;
 
 use std::collections::BTreeMap;
@@ -269,7 +270,23 @@ pub fn render(
                 "Template",
                 &json!({"Name": name, "BasePath": format!("{}/templates", scope.prefix)}),
             );
-            let text = functions::render_template(&tera, name, &ctx)?;
+            let text = functions::render_template(&tera, name, &ctx).map_err(|e| match e {
+                RenderError::Render {
+                    template,
+                    mut message,
+                } if message.contains("Maximum render recursion depth for components") => {
+                    let graph = cycles::graph(&sources);
+                    let source = sources
+                        .iter()
+                        .find(|(n, _)| n == name)
+                        .map_or("", |(_, s)| s.as_str());
+                    if let Some(cycle) = cycles::find_cycle(&graph, source) {
+                        message.push_str(&format!("\ncomponent cycle: {cycle}"));
+                    }
+                    RenderError::Render { template, message }
+                }
+                other => other,
+            })?;
             if is_notes {
                 out.notes = Some(text);
             } else {
