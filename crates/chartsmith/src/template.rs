@@ -36,6 +36,9 @@ pub enum TemplateError {
         /// The target version.
         version: String,
     },
+    /// The release name is not valid.
+    #[error("{0}")]
+    ReleaseName(String),
     /// `--show-only` matched no template.
     #[error("could not find template {0} in chart")]
     ShowOnly(String),
@@ -155,6 +158,7 @@ pub fn template(
     user_values: &Values,
     options: &TemplateOptions,
 ) -> Result<Rendered> {
+    Release::validate_name(&options.release.name).map_err(TemplateError::ReleaseName)?;
     check_kube_version(chart, &options.capabilities)?;
     let computed = values::compute(chart, user_values)?;
     let files = engine::render(

@@ -20,7 +20,6 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
 use serde::Deserialize;
 use serde_json::{Number, Value};
@@ -77,7 +76,7 @@ impl Case {
 }
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("..")
+    crate::support::root()
 }
 
 fn fixture_dir() -> PathBuf {
@@ -149,51 +148,6 @@ fn validate_cases(cases: &[Case]) -> Vec<String> {
 }
 
 // ------------------------------------------------------------------------------------------ helm
-
-/// The Helm binary, or why there is none.
-fn helm_bin() -> &'static Result<PathBuf, String> {
-    static HELM: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    HELM.get_or_init(|| {
-        if let Some(bin) = std::env::var_os("HELM_BIN").filter(|b| !b.is_empty()) {
-            let bin = PathBuf::from(bin);
-            return if bin.is_file() {
-                Ok(bin)
-            } else {
-                Err(format!("HELM_BIN={} does not exist", bin.display()))
-            };
-        }
-        let script = workspace_root().join("scripts").join("install-helm.sh");
-        let out = Command::new("bash")
-            .arg(&script)
-            .output()
-            .map_err(|e| format!("running {}: {e}", script.display()))?;
-        if !out.status.success() {
-            return Err(format!(
-                "{} failed ({}): {}",
-                script.display(),
-                out.status,
-                String::from_utf8_lossy(&out.stderr).trim()
-            ));
-        }
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let path = stdout
-            .lines()
-            .rev()
-            .map(str::trim)
-            .find(|l| !l.is_empty())
-            .ok_or_else(|| format!("{} printed no path", script.display()))?;
-        let path = PathBuf::from(path);
-        if path.is_file() {
-            Ok(path)
-        } else {
-            Err(format!(
-                "{} printed {}, which does not exist",
-                script.display(),
-                path.display()
-            ))
-        }
-    })
-}
 
 /// Copies `src` to `dst` recursively.
 fn copy_dir(src: &Path, dst: &Path) -> std::io::Result<()> {
@@ -588,18 +542,8 @@ fn conformance_cases_are_well_formed() {
 
 #[test]
 fn helm_values_conformance() {
-    let helm = match helm_bin() {
-        Ok(p) => p.clone(),
-        Err(e) => {
-            if std::env::var_os("CI").is_some() {
-                panic!("helm is required on CI for the conformance suite: {e}");
-            }
-            eprintln!(
-                "SKIPPED helm_values_conformance: helm is not available ({e}). \
-                 Set HELM_BIN or make scripts/install-helm.sh work to run it."
-            );
-            return;
-        }
+    let Some(helm) = crate::support::helm() else {
+        return;
     };
 
     let mut cases = load_cases();

@@ -32,34 +32,60 @@ pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-/// The reference helm binary: `$HELM_BIN`, else installed by `scripts/install-helm.sh`. `None`
-/// (the caller skips) only outside CI; in CI a missing helm fails the test.
+/// The reference helm binary: `$HELM_BIN`, else the one `scripts/install-helm.sh` installs (and
+/// prints). `None`, with a skip message, only outside CI; in CI a missing helm fails the test.
 pub fn helm() -> Option<PathBuf> {
-    static HELM: OnceLock<Option<PathBuf>> = OnceLock::new();
-    HELM.get_or_init(|| {
-        if let Some(p) = std::env::var_os("HELM_BIN")
-            .map(PathBuf::from)
-            .filter(|p| p.is_file())
-        {
-            return Some(p);
+    static HELM: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let found = HELM.get_or_init(find_helm);
+    match found {
+        Ok(path) => Some(path.clone()),
+        Err(why) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "helm is required in CI: {why}"
+            );
+            eprintln!(
+                "SKIPPED: the reference helm is not available ({why}); set HELM_BIN or make scripts/install-helm.sh work"
+            );
+            None
         }
-        let output = Command::new("bash")
-            .arg(root().join("scripts/install-helm.sh"))
-            .output();
-        match output {
-            Ok(o) if o.status.success() => Some(PathBuf::from(
-                String::from_utf8_lossy(&o.stdout).trim().to_string(),
-            )),
-            other => {
-                let why = format!("{other:?}");
-                assert!(
-                    std::env::var_os("CI").is_none(),
-                    "helm is required in CI: {why}"
-                );
-                eprintln!("skipping: the reference helm is not available ({why})");
-                None
-            }
-        }
-    })
-    .clone()
+    }
+}
+
+fn find_helm() -> Result<PathBuf, String> {
+    if let Some(bin) = std::env::var_os("HELM_BIN").filter(|b| !b.is_empty()) {
+        let bin = PathBuf::from(bin);
+        return if bin.is_file() {
+            Ok(bin)
+        } else {
+            Err(format!("HELM_BIN={} does not exist", bin.display()))
+        };
+    }
+    let script = root().join("scripts/install-helm.sh");
+    let out = Command::new("bash")
+        .arg(&script)
+        .output()
+        .map_err(|e| format!("running {}: {e}", script.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{} failed ({}): {}",
+            script.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let path = PathBuf::from(
+        stdout
+            .lines()
+            .rev()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or(""),
+    );
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!("{} printed no usable path", script.display()))
+    }
 }

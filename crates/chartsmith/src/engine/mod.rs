@@ -52,6 +52,24 @@ impl Default for Release {
 }
 
 impl Release {
+    /// Checks the name as Helm does: at most 53 characters of a DNS-1123 subdomain.
+    pub fn validate_name(name: &str) -> Result<(), String> {
+        let label_ok = |label: &str| {
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        };
+        if name.is_empty() || name.len() > 53 || !name.split('.').all(label_ok) {
+            return Err(format!(
+                "invalid release name `{name}`: use at most 53 lowercase letters, digits, `-` and `.`, starting and ending with a letter or digit"
+            ));
+        }
+        Ok(())
+    }
+
     fn to_value(&self) -> Value {
         json!({
             "Name": self.name, "Namespace": self.namespace, "Revision": self.revision,
@@ -326,3 +344,6 @@ fn find_chart<'a>(chart: &'a Chart, prefix: &str) -> &'a Chart {
     }
     current
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,9 @@
+//! Any bytes as a chart archive: a chart or a clear error, within the limits.
+#![no_main]
+use chartsmith::loader::{LoadOptions, load_archive};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let options = LoadOptions { max_total_bytes: 1 << 20, max_file_bytes: 1 << 18, max_files: 256 };
+    let _ = load_archive(data, "fuzz.tgz", &options);
+});
