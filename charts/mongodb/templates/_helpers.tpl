@@ -45,10 +45,10 @@ app.kubernetes.io/managed-by: {{ Release.Service }}
 {%- endcomponent mongodb.secretName -%}
 
 {#- `repository:tag`, or `repository:tag@digest`. A missing or `latest` tag is an error. -#}
-{%- component mongodb.image(@Values) -%}
-{%- set tag = Values.image.tag | toString | required(msg="mongodb: image.tag is required; pin a MongoDB release such as \"7.0\"") -%}
+{%- component mongodb.image(@Values, @Template) -%}
+{%- set tag = Values.image.tag | toString | required(msg="mongodb: " ~ <mongodb.valuesPrefix/> ~ "image.tag is required; pin a MongoDB release such as \"7.0\"") -%}
 {%- if tag == "latest" -%}
-{{ fail(msg="mongodb: image.tag must not be `latest`; pin a MongoDB release such as \"7.0\"") }}
+{{ fail(msg="mongodb: " ~ <mongodb.valuesPrefix/> ~ "image.tag must not be `latest`; pin a MongoDB release such as \"7.0\"") }}
 {%- endif -%}
 {{ Values.image.repository }}:{{ tag }}{% if Values.image.digest %}@{{ Values.image.digest }}{% endif %}
 {%- endcomponent mongodb.image -%}
@@ -67,3 +67,9 @@ timeoutSeconds: {{ probe.timeoutSeconds }}
 failureThreshold: {{ probe.failureThreshold }}
 successThreshold: {{ probe.successThreshold }}
 {%- endcomponent mongodb.probe -%}
+
+{#- How the user reaches this chart's values, for error messages: "" when the chart is rendered
+    on its own, "mongodb." (or "parent.mongodb.") when it is a subchart. -#}
+{%- component mongodb.valuesPrefix(@Template) -%}
+{%- for part in Template.BasePath | trimSuffix(suffix="/templates") | split(pat="/charts/") %}{% if not loop.first %}{{ part }}.{% endif %}{% endfor -%}
+{%- endcomponent mongodb.valuesPrefix -%}

@@ -336,9 +336,11 @@ impl Metadata {
         Ok(())
     }
 
-    /// `Chart.yaml` as YAML, fields in Helm's order.
+    /// `Chart.yaml` as YAML, keys sorted as `helm show chart` prints them.
     pub fn to_yaml(&self) -> String {
-        serde_saphyr::to_string(self).unwrap_or_default()
+        serde_json::to_value(self)
+            .map(|v| crate::yaml::to_string(&v))
+            .unwrap_or_default()
     }
 
     /// The metadata as Helm's template object `.Chart` names it (`Name`, `Version`, `AppVersion`…).

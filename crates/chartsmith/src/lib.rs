@@ -26,6 +26,7 @@ pub mod constraint;
 pub mod create;
 pub mod engine;
 mod error;
+mod goyaml;
 pub mod loader;
 pub mod manifest;
 pub mod strvals;

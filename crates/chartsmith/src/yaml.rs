@@ -154,13 +154,9 @@ pub fn map_from_str(source: &str, file: &str) -> Result<serde_json::Map<String, 
     Ok(merged)
 }
 
-/// Serialises a value as YAML, in the block style Helm's `toYaml` produces (keys sorted).
+/// Serialises a value as YAML exactly as Helm's `toYaml` does (go-yaml v2's emitter).
 pub fn to_string(value: &Value) -> String {
-    match value {
-        Value::Null => "null\n".to_string(),
-        // serde-saphyr cannot fail on a JSON value tree; fall back to JSON, which is YAML.
-        _ => serde_saphyr::to_string(value).unwrap_or_else(|_| value.to_string()),
-    }
+    crate::goyaml::to_string(value)
 }
 
 /// A short name of a JSON value's type, for messages.

@@ -71,3 +71,32 @@ fn show_only_matches_helm() {
         );
     }
 }
+
+/// `toYaml`, `toJson` and `toPrettyJson` write what helm writes, byte for byte, on values chosen
+/// to hit go-yaml's quoting, folding, literal-block, key-order and number rules and Go's JSON
+/// escaping. `fixtures/charts/serialisation/go` (helm) and `tera` (chartsmith) share their values.
+#[test]
+fn serialisation_matches_helm_byte_for_byte() {
+    let Some(helm) = support::helm() else { return };
+    let expected = std::process::Command::new(helm)
+        .args(["template", "x"])
+        .arg(root().join("fixtures/charts/serialisation/go"))
+        .output()
+        .expect("run helm");
+    assert!(
+        expected.status.success(),
+        "helm failed: {}",
+        support::stderr(&expected)
+    );
+    let actual = support::run(&["template", "x", "fixtures/charts/serialisation/tera"]);
+    assert!(
+        actual.status.success(),
+        "chartsmith failed: {}",
+        support::stderr(&actual)
+    );
+    let (expected, actual) = (support::stdout(&expected), support::stdout(&actual));
+    for (e, a) in expected.lines().zip(actual.lines()) {
+        assert_eq!(a, e, "first differing line (left: chartsmith, right: helm)");
+    }
+    assert_eq!(actual, expected);
+}

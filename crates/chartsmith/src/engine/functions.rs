@@ -174,6 +174,39 @@ fn to_json(value: &Value) -> TeraResult<Json> {
     serde_json::to_value(value).map_err(|e| error(format!("cannot convert value to JSON: {e}")))
 }
 
+/// Integral floats become integers, as Go's `encoding/json` prints `1.0` as `1`.
+fn go_numbers(value: Json) -> Json {
+    match value {
+        Json::Number(n) => match n.as_f64() {
+            Some(f)
+                if !n.is_i64()
+                    && !n.is_u64()
+                    && f.fract() == 0.0
+                    && f.abs() < 9.007_199_254_740_992e15 =>
+            {
+                Json::from(f as i64)
+            }
+            _ => Json::Number(n),
+        },
+        Json::Array(a) => Json::Array(a.into_iter().map(go_numbers).collect()),
+        Json::Object(m) => Json::Object(m.into_iter().map(|(k, v)| (k, go_numbers(v))).collect()),
+        other => other,
+    }
+}
+
+/// Go's `json.Marshal` escapes `<`, `>`, `&`, U+2028 and U+2029 inside strings; they can only
+/// occur inside strings in serialised JSON, so a textual replacement is exact.
+fn go_html_escape(json: String) -> String {
+    if !json.contains(['<', '>', '&', '\u{2028}', '\u{2029}']) {
+        return json;
+    }
+    json.replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029")
+}
+
 fn from_json(value: &Json) -> Value {
     Value::from_serializable(value)
 }
@@ -311,13 +344,17 @@ fn register(
     tera.register_filter(
         "toJson",
         |v: Value, _: Kwargs, _: &State| -> TeraResult<String> {
-            serde_json::to_string(&to_json(&v)?).map_err(error)
+            serde_json::to_string(&go_numbers(to_json(&v)?))
+                .map(go_html_escape)
+                .map_err(error)
         },
     );
     tera.register_filter(
         "toPrettyJson",
         |v: Value, _: Kwargs, _: &State| -> TeraResult<String> {
-            serde_json::to_string_pretty(&to_json(&v)?).map_err(error)
+            serde_json::to_string_pretty(&go_numbers(to_json(&v)?))
+                .map(go_html_escape)
+                .map_err(error)
         },
     );
     tera.register_filter(
