@@ -40,4 +40,10 @@ for path, ks in files.items():
 ]))
 (root / "templates/_partial.tpl").write_text("# a partial: never rendered\n")
 (root / "templates/empty.yaml").write_text("\n\n")
+(root / "crds").mkdir()
+(root / "crds/widgets.yaml").write_text(
+    "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\n# {{ not a template: CRDs are never rendered }}\n")
+(root / "charts/sub/crds").mkdir()
+(root / "charts/sub/crds/gadgets.yaml").write_text(
+    "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: gadgets.example.com\n")
 (root / "charts/sub/templates/deployment.yaml").write_text(doc("Deployment", "sub-deploy") + "---\n" + doc("Namespace", "sub-ns"))

@@ -42,7 +42,8 @@ fn install_order_matches_helm_byte_for_byte() {
     assert!(!actual.contains("unknown-event"));
 }
 
-/// `--include-crds` and `--show-only` select what helm selects.
+/// `--include-crds` (the chart's and its subcharts' `crds/`, never rendered) and `--show-only`
+/// select what helm selects.
 #[test]
 fn show_only_matches_helm() {
     let Some(helm) = support::helm() else { return };
