@@ -69,7 +69,7 @@ successThreshold: {{ probe.successThreshold }}
 {%- endcomponent mongodb.probe -%}
 
 {#- How the user reaches this chart's values, for error messages: "" when the chart is rendered
-    on its own, "mongodb." (or "parent.mongodb.") when it is a subchart. -#}
+    on its own, "mongodb." (or "mid.mongodb." two levels down) when it is a subchart. -#}
 {%- component mongodb.valuesPrefix(@Template) -%}
 {%- for part in Template.BasePath | trimSuffix(suffix="/templates") | split(pat="/charts/") %}{% if not loop.first %}{{ part }}.{% endif %}{% endfor -%}
 {%- endcomponent mongodb.valuesPrefix -%}

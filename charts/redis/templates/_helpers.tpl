@@ -68,7 +68,7 @@ successThreshold: {{ probe.successThreshold }}
 {%- endcomponent redis.probeTimings -%}
 
 {#- How the user reaches this chart's values, for error messages: "" when the chart is rendered
-    on its own, "redis." (or "parent.redis.") when it is a subchart. -#}
+    on its own, "redis." (or "mid.redis." two levels down) when it is a subchart. -#}
 {%- component redis.valuesPrefix(@Template) -%}
 {%- for part in Template.BasePath | trimSuffix(suffix="/templates") | split(pat="/charts/") %}{% if not loop.first %}{{ part }}.{% endif %}{% endfor -%}
 {%- endcomponent redis.valuesPrefix -%}

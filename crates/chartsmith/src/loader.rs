@@ -680,4 +680,70 @@ mod tests {
         let chart = load_archive(&bytes, "x.tgz", &LoadOptions::default()).unwrap();
         assert_eq!(chart.dependencies[0].name(), "sub");
     }
+
+    fn write(dir: &Path, name: &str, text: &str) {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn directory_loading_honours_helmignore_and_hidden_templates() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("demo");
+        write(&root, "Chart.yaml", std::str::from_utf8(CHART).unwrap());
+        write(&root, ".helmignore", "*.bak\nsecrets/\n");
+        write(&root, "notes.bak", "x");
+        write(&root, "secrets/key.pem", "x");
+        write(&root, "templates/.hidden.yaml", "x");
+        write(&root, "templates/ok.yaml", "kind: X\n");
+        write(&root, "config/app.conf", "a=1\n");
+        let chart = load(&root).unwrap();
+        let names: Vec<_> = chart.files.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, [".helmignore", "config/app.conf"]);
+        assert_eq!(chart.templates.len(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_out_of_the_chart_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("demo");
+        write(&root, "Chart.yaml", std::str::from_utf8(CHART).unwrap());
+        write(dir.path(), "outside.txt", "secret");
+        std::os::unix::fs::symlink(dir.path().join("outside.txt"), root.join("leak.txt")).unwrap();
+        let e = load(&root).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("symbolic link points outside the chart"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn file_dependencies_load_from_sibling_directories_but_not_beyond() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            &dir.path().join("db"),
+            "Chart.yaml",
+            "apiVersion: v2\nname: db\nversion: 1.0.0\n",
+        );
+        write(
+            &dir.path().join("app"),
+            "Chart.yaml",
+            "apiVersion: v2\nname: app\nversion: 1.0.0\ndependencies:\n  - name: db\n    version: ^1\n    repository: file://../db\n",
+        );
+        let chart = load(dir.path().join("app")).unwrap();
+        assert_eq!(chart.dependencies[0].name(), "db");
+        write(
+            &dir.path().join("evil"),
+            "Chart.yaml",
+            "apiVersion: v2\nname: evil\nversion: 1.0.0\ndependencies:\n  - name: etc\n    repository: file:///etc\n",
+        );
+        let e = load(dir.path().join("evil")).unwrap_err();
+        assert!(
+            e.to_string().contains("leaves the project directory"),
+            "{e}"
+        );
+    }
 }

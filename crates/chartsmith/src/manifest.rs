@@ -315,4 +315,25 @@ mod tests {
         assert_eq!(hooks[0].hook_events, ["pre-install", "post-upgrade"]);
         assert_eq!(hooks[0].hook_weight, -5);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn splitting_never_panics_and_drops_no_content(text in "(---|\n|[ a-z:#-]){0,80}") {
+            let docs = split_documents(&text);
+            for doc in &docs {
+                proptest::prop_assert!(!doc.is_empty());
+                proptest::prop_assert_eq!(doc.trim(), doc.as_str());
+            }
+            // Every non-separator character survives in some document.
+            let kept: usize = docs.iter().map(|d| d.chars().filter(|c| c.is_ascii_alphabetic()).count()).sum();
+            let total = text.chars().filter(|c| c.is_ascii_alphabetic()).count();
+            proptest::prop_assert_eq!(kept, total);
+        }
+
+        #[test]
+        fn yaml_reading_never_panics(text in "\\PC{0,200}") {
+            let _ = crate::yaml::from_str(&text, "fuzz.yaml");
+            let _ = crate::yaml::map_from_str(&text, "fuzz.yaml");
+        }
+    }
 }

@@ -28,7 +28,13 @@ impl YamlError {
             file: file.to_string(),
             line: location.map(|l| l.line()),
             column: location.map(|l| l.column()),
-            message: error.to_string().replace("<input>", file),
+            // No source snippet: values files hold credentials, and an error must never print a
+            // secret. The location is enough to find the problem.
+            message: error
+                .render_with_options(serde_saphyr::render_options! {
+                    snippets: serde_saphyr::SnippetMode::Off,
+                })
+                .replace("<input>", file),
         }
     }
 }

@@ -65,7 +65,11 @@ fn yaml_syntax_error_names_file_line_and_column() {
     fails_with(
         &["values", &format!("{BROKEN}/bad-values-yaml")],
         1,
-        &["bad-values-yaml/values.yaml:4:6", "illegal placement"],
+        &[
+            "bad-values-yaml/values.yaml",
+            "line 4, column 6",
+            "illegal placement",
+        ],
     );
 }
 
@@ -251,4 +255,19 @@ fn template_json_output_lists_documents() {
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(v["manifests"][0]["kind"], "PriorityClass");
     assert_eq!(v["hooks"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn a_yaml_error_never_prints_the_values_around_it() {
+    let output = run(&["values", &format!("{BROKEN}/secret-near-error")]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(
+        err.contains("secret-near-error/values.yaml") && err.contains("line 4"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("hunter2"),
+        "the error printed a secret:\n{err}"
+    );
 }
