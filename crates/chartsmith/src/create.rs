@@ -124,4 +124,28 @@ mod tests {
         assert!(out.contains("image: \"nginx:1.27.3\""), "{out}");
         assert!(rendered.notes.unwrap().contains("port-forward"));
     }
+
+    #[test]
+    fn starter_names_are_truncated_to_63_characters() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("averyveryverylongchartname-abcdefghij");
+        create(&path).unwrap();
+        let chart = crate::loader::load(&path).unwrap();
+        let options = crate::template::TemplateOptions {
+            release: crate::engine::Release {
+                name: "a-release-name-that-is-fairly-long-too-for-testing-x".into(),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let rendered = crate::template::template(&chart, &Default::default(), &options).unwrap();
+        for m in &rendered.manifests {
+            assert!(
+                m.name.len() <= 63,
+                "{} is {} characters",
+                m.name,
+                m.name.len()
+            );
+        }
+    }
 }

@@ -9,7 +9,7 @@
 {%- if Chart.Name in Release.Name -%}
 {{ Release.Name | trunc(n=63) | trimSuffix(suffix="-") }}
 {%- else -%}
-{{ Release.Name ~ "-" ~ Chart.Name | trunc(n=63) | trimSuffix(suffix="-") }}
+{{ (Release.Name ~ "-" ~ Chart.Name) | trunc(n=63) | trimSuffix(suffix="-") }}
 {%- endif -%}
 {%- endcomponent <CHARTID>.fullname -%}
 
@@ -19,7 +19,7 @@ app.kubernetes.io/instance: {{ Release.Name }}
 {%- endcomponent <CHARTID>.selectorLabels -%}
 
 {%- component <CHARTID>.labels(@Release, @Chart) -%}
-helm.sh/chart: {{ Chart.Name ~ "-" ~ Chart.Version | replace(from="+", to="_") }}
+helm.sh/chart: {{ (Chart.Name ~ "-" ~ Chart.Version) | replace(from="+", to="_") }}
 {{ <<CHARTID>.selectorLabels/> }}
 app.kubernetes.io/version: {{ Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ Release.Service }}
