@@ -43,6 +43,16 @@ pub const HELM_FUNCTIONS: &[(&str, &str)] = &[
     ),
     ("randAlphaNum N", "randAlphaNum(n=N)"),
     ("toString", "| toString"),
+    ("regexMatch RE S", "S | regexMatch(regex=RE)"),
+    ("regexFind RE S", "S | regexFind(regex=RE)"),
+    (
+        "regexReplaceAll RE S R",
+        "S | regexReplaceAll(regex=RE, replacement=R)",
+    ),
+    (
+        "dig \"a\" \"b\" D .Values",
+        "Values | dig(path=\"a.b\", default=D)",
+    ),
     ("empty", "is empty"),
     (".Files.Get", "filesGet(path=)"),
     (".Files.Glob", "filesGlob(pattern=)"),
@@ -61,6 +71,9 @@ struct Budget {
 }
 
 thread_local! {
+    /// The built-in objects of the template being rendered, for `tpl` and `include` called inside
+    /// a component that did not declare them (Helm's `tpl` always sees the template's root).
+    static CURRENT: RefCell<Option<tera::Context>> = const { RefCell::new(None) };
     static BUDGET: RefCell<Budget> = RefCell::new(Budget {
         limits: RenderLimits::default(), output: 0, range_items: 0, stack: Vec::new(),
     });
@@ -239,6 +252,28 @@ fn is_empty(value: &Value) -> bool {
     value.len() == Some(0)
 }
 
+thread_local! {
+    static REGEXES: RefCell<std::collections::HashMap<String, regex::Regex>> = RefCell::new(Default::default());
+}
+
+/// Compiles (once per thread) a regular expression with bounded size.
+fn compiled_regex(pattern: &str) -> TeraResult<regex::Regex> {
+    if let Some(re) = REGEXES.with(|r| r.borrow().get(pattern).cloned()) {
+        return Ok(re);
+    }
+    let re = regex::RegexBuilder::new(pattern)
+        .size_limit(1 << 20)
+        .build()
+        .map_err(|e| error(format!("invalid regular expression `{pattern}`: {e}")))?;
+    REGEXES.with(|r| {
+        let mut r = r.borrow_mut();
+        if r.len() < 1024 {
+            r.insert(pattern.to_string(), re.clone());
+        }
+    });
+    Ok(re)
+}
+
 fn push_frame(name: &str) -> TeraResult<()> {
     BUDGET.with(|b| {
         let mut b = b.borrow_mut();
@@ -263,11 +298,20 @@ fn pop_frame() {
     });
 }
 
-/// The built-in objects of the calling template, for `include` and `tpl`.
+pub(super) fn set_current(ctx: &tera::Context) {
+    CURRENT.with(|c| *c.borrow_mut() = Some(ctx.clone()));
+}
+
+/// The built-in objects for `include` and `tpl`: the caller's where it has them (a component's
+/// implicit parameters), else those of the template being rendered.
 fn builtins(state: &State) -> TeraResult<tera::Context> {
     let mut ctx = tera::Context::new();
     for key in ["Values", "Release", "Chart", "Capabilities", "Template"] {
-        if let Some(v) = state.get::<Value>(key)? {
+        let value = match state.get::<Value>(key)? {
+            Some(v) if !v.is_undefined() => Some(v),
+            _ => CURRENT.with(|c| c.borrow().as_ref().and_then(|c| c.get(key).cloned())),
+        };
+        if let Some(v) = value {
             ctx.insert_value(key, v);
         }
     }
@@ -492,6 +536,46 @@ fn register(
     tera.register_test("empty", |v: Value, _: Kwargs, _: &State| -> bool {
         is_empty(&v)
     });
+    tera.register_filter(
+        "dig",
+        |v: Value, kw: Kwargs, _: &State| -> TeraResult<Value> {
+            let path: String = kw.must_get("path")?;
+            let fallback: Value = kw.get("default")?.unwrap_or_else(Value::none);
+            Ok(v.get_from_path(&path)
+                .filter(|found| !found.is_undefined())
+                .cloned()
+                .unwrap_or(fallback))
+        },
+    );
+    // --- regular expressions (RE2 syntax, as Go's; linear time, compiled once per thread) --------
+    tera.register_filter(
+        "regexMatch",
+        |v: Value, kw: Kwargs, _: &State| -> TeraResult<bool> {
+            let re = compiled_regex(&kw.must_get::<String>("regex")?)?;
+            Ok(re.is_match(&go_string(&v)))
+        },
+    );
+    tera.register_filter(
+        "regexFind",
+        |v: Value, kw: Kwargs, _: &State| -> TeraResult<String> {
+            let re = compiled_regex(&kw.must_get::<String>("regex")?)?;
+            let s = go_string(&v);
+            Ok(re
+                .find(&s)
+                .map(|m| m.as_str().to_string())
+                .unwrap_or_default())
+        },
+    );
+    tera.register_filter(
+        "regexReplaceAll",
+        |v: Value, kw: Kwargs, _: &State| -> TeraResult<String> {
+            let re = compiled_regex(&kw.must_get::<String>("regex")?)?;
+            let replacement: String = kw.must_get("replacement")?;
+            Ok(re
+                .replace_all(&go_string(&v), replacement.as_str())
+                .into_owned())
+        },
+    );
     // --- include and tpl -----------------------------------------------------------------------
     let h = Arc::clone(handle);
     tera.register_function("include", move |kw: Kwargs, state: &State| -> TeraResult<String> {

@@ -288,6 +288,7 @@ pub fn render(
                 "Template",
                 &json!({"Name": name, "BasePath": format!("{}/templates", scope.prefix)}),
             );
+            functions::set_current(&ctx);
             let text = functions::render_template(&tera, name, &ctx).map_err(|e| match e {
                 RenderError::Render {
                     template,
