@@ -14,7 +14,7 @@ fuzz_target!(|data: &str| {
     ];
     let Ok(chart) = from_files(files, "fuzz", &LoadOptions::default()) else { return };
     let options = TemplateOptions {
-        limits: RenderLimits { max_output_bytes: 1 << 16, max_nesting: 8, max_range_items: 10_000 },
+        limits: RenderLimits { max_output_bytes: 1 << 16, max_nesting: 8, max_range_items: 10_000, ..Default::default() },
         ..Default::default()
     };
     let _ = template(&chart, &Default::default(), &options);

@@ -67,10 +67,13 @@ pub struct ValueFlags {
 /// `chartsmith template`.
 #[derive(Debug, Args)]
 pub struct TemplateArgs {
-    /// Release name, then chart (directory or .tgz). With one argument, it is the chart and the
-    /// release is named `release-name`.
-    #[arg(value_name = "NAME] [CHART", num_args = 1..=2, required = true)]
-    pub positional: Vec<String>,
+    /// The release name, or the chart when it is the only argument (the release is then named
+    /// `release-name`).
+    #[arg(value_name = "NAME|CHART")]
+    pub first: String,
+    /// The chart: a directory or a .tgz archive.
+    #[arg(value_name = "CHART")]
+    pub chart: Option<String>,
     /// Values flags.
     #[command(flatten)]
     pub values: ValueFlags,

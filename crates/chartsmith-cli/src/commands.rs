@@ -50,10 +50,9 @@ fn json(value: &serde_json::Value) -> Result<String> {
 }
 
 fn run_template(args: TemplateArgs) -> Result<()> {
-    let (name, chart_path) = match args.positional.as_slice() {
-        [chart] => ("release-name".to_string(), chart.clone()),
-        [name, chart] => (name.clone(), chart.clone()),
-        _ => bail!("expected [NAME] CHART"),
+    let (name, chart_path) = match &args.chart {
+        None => ("release-name".to_string(), args.first.clone()),
+        Some(chart) => (args.first.clone(), chart.clone()),
     };
     let chart = load(Path::new(&chart_path))?;
     let user_values = args.values.to_options().merge()?;

@@ -121,7 +121,10 @@ mod tests {
         let out = rendered.to_helm_output(false);
         assert!(out.contains("kind: Deployment"), "{out}");
         assert!(out.contains("name: release-name-my-app"), "{out}");
-        assert!(out.contains("image: \"nginx:1.27.3\""), "{out}");
+        assert!(
+            out.contains("image: \"nginxinc/nginx-unprivileged:1.27.3\""),
+            "{out}"
+        );
         assert!(rendered.notes.unwrap().contains("port-forward"));
     }
 

@@ -23,7 +23,8 @@ pub fn to_string(value: &Value) -> String {
         Value::Object(m) if !m.is_empty() => e.mapping(m, 0),
         Value::Array(a) if !a.is_empty() => e.sequence(a, 0),
         scalar => {
-            e.scalar_node(scalar, 0, false);
+            // libyaml indents a root scalar's continuation lines (and literal blocks) by 2.
+            e.scalar_node(scalar, BEST_INDENT, false);
             e.end_line();
         }
     }
@@ -305,15 +306,14 @@ fn is_blank_or_end(c: Option<char>) -> bool {
     )
 }
 
-/// libyaml's `IS_PRINTABLE` (go-yaml enables unicode output).
+/// go-yaml's `is_printable`: it looks at UTF-8 lead bytes, so NEL (U+0085) and everything beyond
+/// the Basic Multilingual Plane count as non-printable (and get escaped in double quotes).
 fn is_printable(c: char) -> bool {
     let u = c as u32;
     u == 0x0a
         || (0x20..=0x7e).contains(&u)
-        || u == 0x85
         || (0xa0..=0xd7ff).contains(&u)
         || ((0xe000..=0xfffd).contains(&u) && u != 0xfeff)
-        || (0x10000..=0x10ffff).contains(&u)
 }
 
 /// libyaml's `yaml_emitter_analyze_scalar`, for block context.

@@ -204,7 +204,15 @@ pub fn sort_manifests(
                         message: e.to_string(),
                     })?
                 }
-                Ok(_) => Head::default(),
+                Ok(other) => {
+                    return Err(ManifestError {
+                        source_name: path.clone(),
+                        message: format!(
+                            "a Kubernetes manifest must be a mapping, found {}",
+                            crate::yaml::kind_name(&other)
+                        ),
+                    });
+                }
                 Err(e) => {
                     return Err(ManifestError {
                         source_name: path.clone(),

@@ -39,6 +39,12 @@ pub enum TemplateError {
     /// The release name is not valid.
     #[error("{0}")]
     ReleaseName(String),
+    /// `--kube-version` is not a version.
+    #[error("invalid Kubernetes version `{0}`: expected a version such as 1.29 or v1.29.3")]
+    InvalidKubeVersion(String),
+    /// A library chart cannot be rendered on its own.
+    #[error("chart `{0}` is a library chart: library charts are not installable")]
+    Library(String),
     /// `--show-only` matched no template.
     #[error("could not find template {0} in chart")]
     ShowOnly(String),
@@ -159,6 +165,9 @@ pub fn template(
     options: &TemplateOptions,
 ) -> Result<Rendered> {
     Release::validate_name(&options.release.name).map_err(TemplateError::ReleaseName)?;
+    if chart.is_library() {
+        return Err(TemplateError::Library(chart.name().to_string()).into());
+    }
     check_kube_version(chart, &options.capabilities)?;
     let computed = values::compute(chart, user_values)?;
     let files = engine::render(

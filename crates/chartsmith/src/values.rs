@@ -114,6 +114,25 @@ impl ValueOptions {
 const MAX_VALUES_FILE: u64 = 5 << 20;
 
 fn read_text(path: &Path) -> Result<String> {
+    if path == Path::new("-") {
+        use std::io::Read;
+        let mut text = String::new();
+        std::io::stdin()
+            .take(MAX_VALUES_FILE + 1)
+            .read_to_string(&mut text)
+            .map_err(|e| ValuesError::File {
+                path: path.to_path_buf(),
+                reason: format!("reading standard input: {e}"),
+            })?;
+        if text.len() as u64 > MAX_VALUES_FILE {
+            return Err(ValuesError::File {
+                path: path.to_path_buf(),
+                reason: format!("standard input is larger than {MAX_VALUES_FILE} bytes"),
+            }
+            .into());
+        }
+        return Ok(text);
+    }
     let file_error = |reason: String| {
         Error::from(ValuesError::File {
             path: path.to_path_buf(),
@@ -152,6 +171,8 @@ pub struct Computed {
     pub chart: Chart,
     /// The values of the top-level chart, with a section per enabled subchart.
     pub values: Values,
+    /// Subcharts disabled by a condition or tags, as paths (`db`, `backend/cache`).
+    pub disabled: Vec<String>,
 }
 
 impl Computed {
@@ -162,13 +183,7 @@ impl Computed {
         for (i, name) in path.iter().enumerate() {
             let shown = path[..=i].join("/");
             let Some(sub) = chart.dependencies.iter().find(|c| c.name() == *name) else {
-                let declared = chart
-                    .metadata
-                    .dependencies
-                    .iter()
-                    .any(|d| d.effective_name() == *name)
-                    || self.chart_has_disabled(chart, name);
-                let reason = if declared {
+                let reason = if self.disabled.contains(&shown) {
                     format!(
                         "disabled in chart `{}` by its condition or tags",
                         chart.name()
@@ -179,14 +194,14 @@ impl Computed {
                         .iter()
                         .map(|c| c.name().to_string())
                         .collect();
+                    let known = if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    };
                     format!(
-                        "chart `{}` has no such subchart (enabled: {})",
-                        chart.name(),
-                        if known.is_empty() {
-                            "none".to_string()
-                        } else {
-                            known.join(", ")
-                        }
+                        "chart `{}` has no such subchart (enabled: {known})",
+                        chart.name()
                     )
                 };
                 return Err(ValuesError::Subchart {
@@ -209,20 +224,21 @@ impl Computed {
         }
         Ok(values)
     }
-
-    fn chart_has_disabled(&self, _chart: &Chart, _name: &str) -> bool {
-        false
-    }
 }
 
 /// Computes the values of `chart` for the user-supplied `user` values, exactly as Helm does before
 /// rendering: dependency conditions and tags, then `import-values`, then coalescing.
 pub fn compute(chart: &Chart, user: &Values) -> Result<Computed> {
     let mut chart = chart.clone();
-    process_dependency_enabled(&mut chart, user, "")?;
+    let mut disabled = Vec::new();
+    process_dependency_enabled(&mut chart, user, "", &mut disabled)?;
     process_import_values(&mut chart)?;
     let values = coalesce_values(&chart, user.clone(), false)?;
-    Ok(Computed { chart, values })
+    Ok(Computed {
+        chart,
+        values,
+        disabled,
+    })
 }
 
 /// Coalesces user values with the chart's defaults and its subcharts' (Helm's `CoalesceValues` when
@@ -372,7 +388,12 @@ fn is_compatible_range(constraint: Option<&str>, version: &str) -> bool {
 
 /// Removes disabled dependencies (conditions and tags) and applies aliases (Helm's
 /// `processDependencyEnabled`).
-fn process_dependency_enabled(chart: &mut Chart, v: &Values, path: &str) -> Result<()> {
+fn process_dependency_enabled(
+    chart: &mut Chart,
+    v: &Values,
+    path: &str,
+    disabled_paths: &mut Vec<String>,
+) -> Result<()> {
     if chart.metadata.dependencies.is_empty() {
         return Ok(());
     }
@@ -441,6 +462,9 @@ fn process_dependency_enabled(chart: &mut Chart, v: &Values, path: &str) -> Resu
         .filter(|r| r.enabled == Some(false))
         .map(|r| r.name.clone())
         .collect();
+    for name in &disabled {
+        disabled_paths.push(format!("{}{name}", path.replace('.', "/")));
+    }
     chart
         .dependencies
         .retain(|c| !disabled.iter().any(|d| d == c.name()));
@@ -450,7 +474,7 @@ fn process_dependency_enabled(chart: &mut Chart, v: &Values, path: &str) -> Resu
         .retain(|r| !disabled.contains(&r.name));
     for sub in &mut chart.dependencies {
         let sub_path = format!("{path}{}.", sub.name());
-        process_dependency_enabled(sub, &cvals, &sub_path)?;
+        process_dependency_enabled(sub, &cvals, &sub_path, disabled_paths)?;
     }
     Ok(())
 }

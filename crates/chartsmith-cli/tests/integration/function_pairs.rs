@@ -72,9 +72,6 @@ struct KnownDifference {
 /// chartsmith keeps YAML's integers and floats apart. These differences are spellings of the same
 /// number; nothing else may differ.
 const BIG_INT: &str = "Go holds numbers from values as float64 and prints large whole ones in exponent form; chartsmith keeps the integer";
-const WHOLE_FLOAT: &str = "Go prints a whole float64 without its fraction (2.0 -> 2); chartsmith keeps YAML's spelling of the float";
-const SMALL_FLOAT: &str =
-    "Go prints float64 exponents with at least two digits (1e-06); chartsmith prints 1e-6";
 const JSON_FLOAT: &str = "Go's encoding/json writes 0.000001 in fixed notation, serde_json as 1e-6: the same JSON number";
 
 const KNOWN_DIFFERENCES: &[KnownDifference] = &[
@@ -92,43 +89,6 @@ const KNOWN_DIFFERENCES: &[KnownDifference] = &[
         reason: BIG_INT,
     },
     KnownDifference {
-        template: "pairs/templates/quote.yaml",
-        helm: "  quote.any.floatZero: |2-\n    \"0\"\n",
-        chartsmith: "  quote.any.floatZero: |2-\n    \"0.0\"\n",
-        reason: WHOLE_FLOAT,
-    },
-    KnownDifference {
-        template: "pairs/templates/quote.yaml",
-        helm: "  squote.any.floatZero: |2-\n    '0'\n",
-        chartsmith: "  squote.any.floatZero: |2-\n    '0.0'\n",
-        reason: WHOLE_FLOAT,
-    },
-    KnownDifference {
-        template: "pairs/templates/quote.yaml",
-        helm: "  quote.any.smallFloat: |2-\n    \"1e-06\"\n",
-        chartsmith: "  quote.any.smallFloat: |2-\n    \"1e-6\"\n",
-        reason: SMALL_FLOAT,
-    },
-    KnownDifference {
-        template: "pairs/templates/quote.yaml",
-        helm: "  squote.any.smallFloat: |2-\n    '1e-06'\n",
-        chartsmith: "  squote.any.smallFloat: |2-\n    '1e-6'\n",
-        reason: SMALL_FLOAT,
-    },
-    KnownDifference {
-        template: "pairs/templates/quote.yaml",
-        helm: "  quote.any.wholeFloat: |2-\n    \"2\"\n",
-        chartsmith: "  quote.any.wholeFloat: |2-\n    \"2.0\"\n",
-        reason: WHOLE_FLOAT,
-    },
-    KnownDifference {
-        template: "pairs/templates/quote.yaml",
-        helm: "  squote.any.wholeFloat: |2-\n    '2'\n",
-        chartsmith: "  squote.any.wholeFloat: |2-\n    '2.0'\n",
-        reason: WHOLE_FLOAT,
-    },
-    // toString (and Tera's str) of numbers
-    KnownDifference {
         template: "pairs/templates/tostring.yaml",
         helm: "  toString.bigInt: |2-\n    1.234567890123e+12\n",
         chartsmith: "  toString.bigInt: |2-\n    1234567890123\n",
@@ -140,43 +100,6 @@ const KNOWN_DIFFERENCES: &[KnownDifference] = &[
         chartsmith: "  str.bigInt: |2-\n    1234567890123\n",
         reason: BIG_INT,
     },
-    KnownDifference {
-        template: "pairs/templates/tostring.yaml",
-        helm: "  toString.floatZero: |2-\n    0\n",
-        chartsmith: "  toString.floatZero: |2-\n    0.0\n",
-        reason: WHOLE_FLOAT,
-    },
-    KnownDifference {
-        template: "pairs/templates/tostring.yaml",
-        helm: "  str.floatZero: |2-\n    0\n",
-        chartsmith: "  str.floatZero: |2-\n    0.0\n",
-        reason: WHOLE_FLOAT,
-    },
-    KnownDifference {
-        template: "pairs/templates/tostring.yaml",
-        helm: "  toString.smallFloat: |2-\n    1e-06\n",
-        chartsmith: "  toString.smallFloat: |2-\n    1e-6\n",
-        reason: SMALL_FLOAT,
-    },
-    KnownDifference {
-        template: "pairs/templates/tostring.yaml",
-        helm: "  str.smallFloat: |2-\n    1e-06\n",
-        chartsmith: "  str.smallFloat: |2-\n    1e-6\n",
-        reason: SMALL_FLOAT,
-    },
-    KnownDifference {
-        template: "pairs/templates/tostring.yaml",
-        helm: "  toString.wholeFloat: |2-\n    2\n",
-        chartsmith: "  toString.wholeFloat: |2-\n    2.0\n",
-        reason: WHOLE_FLOAT,
-    },
-    KnownDifference {
-        template: "pairs/templates/tostring.yaml",
-        helm: "  str.wholeFloat: |2-\n    2\n",
-        chartsmith: "  str.wholeFloat: |2-\n    2.0\n",
-        reason: WHOLE_FLOAT,
-    },
-    // JSON spelling of 0.000001
     KnownDifference {
         template: "pairs/templates/tojson.yaml",
         helm: "  any.smallFloat: |2-\n    0.000001\n",

@@ -43,6 +43,7 @@ pub const HELM_FUNCTIONS: &[(&str, &str)] = &[
     ),
     ("randAlphaNum N", "randAlphaNum(n=N)"),
     ("toString", "| toString"),
+    ("len", "| len"),
     ("regexMatch RE S", "S | regexMatch(regex=RE)"),
     ("regexFind RE S", "S | regexFind(regex=RE)"),
     (
@@ -124,9 +125,19 @@ pub(super) fn render_template(
 ) -> Result<String, RenderError> {
     let mut buffer = Vec::new();
     tera.render_to(name, ctx, LimitedWriter { inner: &mut buffer })
-        .map_err(|e| RenderError::Render {
-            template: name.to_string(),
-            message: describe(&e),
+        .map_err(|e| {
+            let over = BUDGET.with(|b| {
+                let b = b.borrow();
+                (b.output > b.limits.max_output_bytes).then_some(b.limits.max_output_bytes)
+            });
+            let message = match over {
+                Some(limit) => format!("the rendered output exceeds the limit of {limit} bytes"),
+                None => describe(&e),
+            };
+            RenderError::Render {
+                template: name.to_string(),
+                message,
+            }
         })?;
     String::from_utf8(buffer).map_err(|_| RenderError::Render {
         template: name.to_string(),
@@ -147,7 +158,7 @@ fn describe(error: &tera::Error) -> String {
     }
     if message.contains("Maximum render recursion depth for components exceeded") {
         message
-            .push_str("\nhint: a component calls itself, directly or through others, without end");
+            .push_str("\nhint: components nest deeper than 20 levels; a component probably calls itself, directly or through others, without end");
     }
     message
 }
@@ -231,8 +242,122 @@ fn go_string(value: &Value) -> String {
     }
     match value.as_str() {
         Some(s) => s.to_string(),
-        None => value.to_string(),
+        None => to_json(value)
+            .map(|j| go_display(&j))
+            .unwrap_or_else(|_| value.to_string()),
     }
+}
+
+/// Go's `fmt.Sprint` (`%v`) of a value: `map[a:1 b:[x y]]`, `<nil>`, floats as `%g`.
+fn go_display(value: &Json) -> String {
+    match value {
+        Json::Null => "<nil>".to_string(),
+        Json::Bool(b) => b.to_string(),
+        Json::String(s) => s.clone(),
+        Json::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+            (Some(i), _, _) => i.to_string(),
+            (_, Some(u), _) => u.to_string(),
+            (_, _, Some(f)) => crate::goyaml::go_format_g(f),
+            _ => n.to_string(),
+        },
+        Json::Array(items) => {
+            format!(
+                "[{}]",
+                items.iter().map(go_display).collect::<Vec<_>>().join(" ")
+            )
+        }
+        Json::Object(map) => format!(
+            "map[{}]",
+            map.iter()
+                .map(|(k, v)| format!("{k}:{}", go_display(v)))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+    }
+}
+
+/// Sprig's `int`: floats truncate toward zero, strings parse (0 when they do not), booleans are 1/0.
+fn go_int(value: &Value) -> i64 {
+    if let Some(i) = value.as_i64() {
+        return i;
+    }
+    if let Some(f) = value.as_f64() {
+        return f.trunc() as i64;
+    }
+    if let Some(b) = value.as_bool() {
+        return i64::from(b);
+    }
+    if let Some(s) = value.as_str() {
+        let t = s.trim();
+        return t
+            .parse::<i64>()
+            .ok()
+            .or_else(|| t.parse::<f64>().ok().map(|f| f.trunc() as i64))
+            .unwrap_or(0);
+    }
+    0
+}
+
+/// The byte index at or before `i` that starts a character.
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// A glob as Helm's `.Files.Glob` reads it (gobwas/glob with `/` separators): `*` and `?` stay
+/// within a path segment, `**` crosses them anywhere, `{a,b}` alternates, `[...]` classes.
+fn glob_regex(pattern: &str) -> TeraResult<regex::Regex> {
+    let mut re = String::from("^");
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut i = 0;
+    let mut braces = 0usize;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '*' if chars.get(i + 1) == Some(&'*') => {
+                re.push_str(".*");
+                i += 1;
+            }
+            '*' => re.push_str("[^/]*"),
+            '?' => re.push_str("[^/]"),
+            '\\' if i + 1 < chars.len() => {
+                i += 1;
+                re.push_str(&regex::escape(&chars[i].to_string()));
+            }
+            '[' => {
+                let end = chars[i..].iter().position(|&x| x == ']').map(|p| p + i);
+                let Some(end) = end else {
+                    return Err(error(format!("invalid glob `{pattern}`: unclosed `[`")));
+                };
+                let mut class: String = chars[i + 1..end].iter().collect();
+                if let Some(rest) = class.strip_prefix('!') {
+                    class = format!("^{rest}");
+                }
+                re.push('[');
+                re.push_str(&class.replace('\\', "\\\\").replace('[', "\\["));
+                re.push(']');
+                i = end;
+            }
+            '{' => {
+                braces += 1;
+                re.push_str("(?:");
+            }
+            '}' if braces > 0 => {
+                braces -= 1;
+                re.push(')');
+            }
+            ',' if braces > 0 => re.push('|'),
+            other => re.push_str(&regex::escape(&other.to_string())),
+        }
+        i += 1;
+    }
+    if braces > 0 {
+        return Err(error(format!("invalid glob `{pattern}`: unclosed `{{`")));
+    }
+    re.push('$');
+    compiled_regex(&re)
 }
 
 /// Helm's notion of an empty value (for `default`, `required` and `is empty`).
@@ -380,9 +505,9 @@ fn register(
         "toYaml",
         |v: Value, _: Kwargs, _: &State| -> TeraResult<String> {
             let json = to_json(&v)?;
-            Ok(crate::yaml::to_string(&json)
-                .trim_end_matches('\n')
-                .to_string())
+            // Helm trims exactly one trailing newline.
+            let text = crate::yaml::to_string(&json);
+            Ok(text.strip_suffix('\n').unwrap_or(&text).to_string())
         },
     );
     tera.register_filter(
@@ -461,7 +586,58 @@ fn register(
         format!("'{}'", go_string(&v))
     });
     tera.register_filter("toString", |v: Value, _: Kwargs, _: &State| -> String {
-        go_string(&v)
+        if v.is_none() || v.is_undefined() {
+            "<nil>".to_string()
+        } else {
+            go_string(&v)
+        }
+    });
+    // Sprig's versions of names Tera also has: `int` truncates, `join` prints Go's way and skips
+    // nulls, `title` only upper-cases the first letter of each word.
+    tera.register_filter("int", |v: Value, _: Kwargs, _: &State| -> i64 {
+        go_int(&v)
+    });
+    tera.register_filter("str", |v: Value, _: Kwargs, _: &State| -> String {
+        if v.is_none() || v.is_undefined() {
+            "<nil>".to_string()
+        } else {
+            go_string(&v)
+        }
+    });
+    // Go's `len`: bytes of a string, items of a list or map (Tera's `length` counts characters).
+    tera.register_filter("len", |v: Value, _: Kwargs, _: &State| -> usize {
+        match v.as_str() {
+            Some(s) => s.len(),
+            None => v.len().unwrap_or(0),
+        }
+    });
+    tera.register_filter(
+        "join",
+        |v: Value, kw: Kwargs, _: &State| -> TeraResult<String> {
+            let sep: String = kw.get("sep")?.unwrap_or_default();
+            let items = match v.as_array() {
+                Some(items) => items
+                    .iter()
+                    .filter(|i| !i.is_none() && !i.is_undefined())
+                    .map(go_string)
+                    .collect::<Vec<_>>(),
+                None => vec![go_string(&v)],
+            };
+            Ok(items.join(&sep))
+        },
+    );
+    tera.register_filter("title", |v: Value, _: Kwargs, _: &State| -> String {
+        let mut out = String::new();
+        let mut previous_is_letter = false;
+        for c in go_string(&v).chars() {
+            if !previous_is_letter && c.is_alphabetic() {
+                out.extend(c.to_uppercase());
+            } else {
+                out.push(c);
+            }
+            previous_is_letter = c.is_alphanumeric() || c == '_' || c == '\'';
+        }
+        out
     });
     tera.register_filter("b64enc", |v: Value, _: Kwargs, _: &State| -> String {
         base64::engine::general_purpose::STANDARD.encode(go_string(&v))
@@ -469,8 +645,10 @@ fn register(
     tera.register_filter(
         "b64dec",
         |s: &str, _: Kwargs, _: &State| -> TeraResult<String> {
+            // Go's decoder skips line breaks (PEM-style wrapped data).
+            let compact: String = s.chars().filter(|c| *c != '\n' && *c != '\r').collect();
             let bytes = base64::engine::general_purpose::STANDARD
-                .decode(s.trim())
+                .decode(compact)
                 .map_err(|e| error(format!("b64dec: {e}")))?;
             String::from_utf8(bytes).map_err(|_| error("b64dec: the decoded data is not UTF-8"))
         },
@@ -482,14 +660,19 @@ fn register(
     tera.register_filter(
         "trunc",
         |v: Value, kw: Kwargs, _: &State| -> TeraResult<String> {
+            // Helm counts bytes; a cut inside a character moves to the character's edge so that
+            // the output stays valid UTF-8.
             let s = go_string(&v);
             let n: i64 = kw.must_get("n")?;
-            let chars: Vec<char> = s.chars().collect();
-            let len = chars.len() as i64;
+            let len = s.len() as i64;
             Ok(if n >= 0 {
-                chars[..n.min(len) as usize].iter().collect()
+                s[..floor_char_boundary(&s, n.min(len) as usize)].to_string()
             } else {
-                chars[(len + n).max(0) as usize..].iter().collect()
+                let mut start = (len + n).max(0) as usize;
+                while start < s.len() && !s.is_char_boundary(start) {
+                    start += 1;
+                }
+                s[start..].to_string()
             })
         },
     );
@@ -605,12 +788,7 @@ fn register(
             push_frame("tpl")?;
             let result = tera.render_str(s, &ctx, false);
             pop_frame();
-            result.map_err(|e| {
-                error(format!(
-                    "in tpl: {}",
-                    describe(&e).replace("__tera_one_off", "tpl input")
-                ))
-            })
+            result.map_err(|e| nested_error(&e, "in tpl"))
         },
     );
     // --- cluster, versions, randomness -----------------------------------------------------------
@@ -696,10 +874,12 @@ fn register(
                 .iter()
                 .find(|file| file.name == path)
                 .map(|file| {
-                    String::from_utf8_lossy(&file.data)
-                        .split('\n')
-                        .map(str::to_string)
-                        .collect()
+                    let text = String::from_utf8_lossy(&file.data);
+                    if text.is_empty() {
+                        return Vec::new();
+                    }
+                    let text = text.strip_suffix('\n').unwrap_or(&text);
+                    text.split('\n').map(str::to_string).collect()
                 })
                 .unwrap_or_default())
         },
@@ -748,12 +928,8 @@ fn register(
 }
 
 fn config_yaml(map: serde_json::Map<String, Json>) -> String {
-    if map.is_empty() {
-        return String::new();
-    }
-    crate::yaml::to_string(&Json::Object(map))
-        .trim_end_matches('\n')
-        .to_string()
+    let text = crate::yaml::to_string(&Json::Object(map));
+    text.strip_suffix('\n').unwrap_or(&text).to_string()
 }
 
 fn base_name(path: &str) -> String {
@@ -774,11 +950,7 @@ fn glob_files(
     state: &State,
 ) -> TeraResult<Vec<(String, String)>> {
     let pattern: String = kw.must_get("pattern")?;
-    let glob = globset::GlobBuilder::new(&pattern)
-        .literal_separator(true)
-        .build()
-        .map_err(|e| error(format!("invalid glob `{pattern}`: {e}")))?
-        .compile_matcher();
+    let glob = glob_regex(&pattern)?;
     let chart_files = chart_files(files, state)?;
     Ok(chart_files
         .iter()

@@ -106,7 +106,8 @@ impl Capabilities {
     pub fn new(kube_version: Option<&str>, extra_api_versions: &[String]) -> crate::Result<Self> {
         let mut caps = Capabilities::default();
         if let Some(v) = kube_version {
-            caps.kube_version = crate::constraint::parse_version(v)?;
+            caps.kube_version = crate::constraint::parse_version(v)
+                .map_err(|_| crate::template::TemplateError::InvalidKubeVersion(v.to_string()))?;
         }
         for api in extra_api_versions {
             for part in api.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -147,6 +148,9 @@ pub struct RenderLimits {
     pub max_nesting: usize,
     /// Most items produced by `range()` in one render, all calls together (default 1 000 000).
     pub max_range_items: usize,
+    /// Longest a render may take (default 60 s). Past it the call returns an error; the worker
+    /// thread cannot be interrupted and is left to finish on its own.
+    pub max_duration: std::time::Duration,
 }
 
 impl Default for RenderLimits {
@@ -155,6 +159,7 @@ impl Default for RenderLimits {
             max_output_bytes: 64 << 20,
             max_nesting: 64,
             max_range_items: 1_000_000,
+            max_duration: std::time::Duration::from_secs(60),
         }
     }
 }
@@ -244,6 +249,7 @@ pub fn render(
     collect_scopes(chart, values, chart.name().to_string(), true, &mut scopes);
     let mut sources: Vec<(String, String)> = Vec::new();
     let mut owners: Vec<usize> = Vec::new();
+    let mut seen_partials = std::collections::HashSet::new();
     for (index, scope) in scopes.iter().enumerate() {
         let chart_ref = find_chart(chart, &scope.prefix);
         for template in &chart_ref.templates {
@@ -253,6 +259,12 @@ pub fn render(
                     template: name.clone(),
                     message: "the template is not valid UTF-8".into(),
                 })?;
+            // A library chart reached through two paths defines the same partials twice; Tera
+            // refuses duplicate components, so an identical partial is loaded once.
+            let base = template.name.rsplit('/').next().unwrap_or(&template.name);
+            if base.starts_with('_') && !seen_partials.insert(text.clone()) {
+                continue;
+            }
             sources.push((name, text));
             owners.push(index);
         }
@@ -316,20 +328,31 @@ pub fn render(
     };
     // Tera renders nested components and includes recursively; a dedicated thread with a large
     // stack keeps the depth limits, not the platform's default stack size, in charge.
-    let handle = std::thread::Builder::new()
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
         .name("chartsmith-render".into())
         .stack_size(256 << 20)
-        .spawn(job)
+        .spawn(move || {
+            let _ = sender.send(job());
+        })
         .map_err(|e| RenderError::Render {
             template: chart.name().to_string(),
             message: e.to_string(),
         })?;
-    handle.join().unwrap_or_else(|_| {
-        Err(RenderError::Render {
+    match receiver.recv_timeout(limits.max_duration) {
+        Ok(result) => result,
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(RenderError::Render {
+            template: chart.name().to_string(),
+            message: format!(
+                "rendering took longer than the limit of {} s (a loop over large values?)",
+                limits.max_duration.as_secs_f64()
+            ),
+        }),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(RenderError::Render {
             template: chart.name().to_string(),
             message: "the renderer panicked; this is a chartsmith bug".into(),
-        })
-    })
+        }),
+    }
 }
 
 fn find_chart<'a>(chart: &'a Chart, prefix: &str) -> &'a Chart {

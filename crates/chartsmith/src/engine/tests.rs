@@ -113,7 +113,7 @@ fn files_functions_read_only_the_charts_own_files() {
     .to_helm_output(false);
     assert!(out.contains("get: \"a=1\\n\""), "{out}");
     assert!(out.contains("missing: \"\""), "{out}");
-    assert!(out.contains("lines: 2"), "{out}");
+    assert!(out.contains("lines: 1"), "{out}");
     assert!(out.contains("glob: 2"), "{out}");
     assert!(out.contains("    app.conf: |\n      a=1\n"), "{out}");
     assert!(out.contains("    app.conf: YT0xCg=="), "{out}");
@@ -239,4 +239,89 @@ fn helm_default_and_required_semantics() {
     .to_helm_output(false);
     assert!(out.contains("a: d1 d2 d3 d4 x d6"), "{out}");
     assert!(out.contains("b: x"), "{out}");
+}
+
+#[test]
+fn a_render_that_takes_too_long_is_stopped() {
+    let list: Vec<String> = (0..3000).map(|i| i.to_string()).collect();
+    let values = format!("l: [{}]\n", list.join(","));
+    let c = chart(&[
+        CHART,
+        ("values.yaml", &values),
+        (
+            "templates/a.yaml",
+            "{% for a in Values.l %}{% for b in Values.l %}{% endfor %}{% endfor %}",
+        ),
+    ]);
+    let options = TemplateOptions {
+        limits: crate::engine::RenderLimits {
+            max_duration: std::time::Duration::from_millis(20),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let e = template(&c, &Default::default(), &options).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("rendering took longer than the limit"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_library_chart_reached_twice_shares_its_partials() {
+    let common = "{% component common.name(@Release) %}{{ Release.Name }}{% endcomponent %}";
+    let out = render(&[
+        CHART,
+        (
+            "templates/a.yaml",
+            "kind: A\nmetadata:\n  name: {{ <common.name/> }}-a\n",
+        ),
+        (
+            "charts/common/Chart.yaml",
+            "apiVersion: v2\nname: common\nversion: 0.1.0\ntype: library\n",
+        ),
+        ("charts/common/templates/_names.tpl", common),
+        (
+            "charts/db/Chart.yaml",
+            "apiVersion: v2\nname: db\nversion: 0.1.0\n",
+        ),
+        (
+            "charts/db/templates/b.yaml",
+            "kind: B\nmetadata:\n  name: {{ <common.name/> }}-b\n",
+        ),
+        (
+            "charts/db/charts/common/Chart.yaml",
+            "apiVersion: v2\nname: common\nversion: 0.1.0\ntype: library\n",
+        ),
+        ("charts/db/charts/common/templates/_names.tpl", common),
+    ])
+    .unwrap()
+    .to_helm_output(false);
+    assert!(
+        out.contains("name: release-name-a") && out.contains("name: release-name-b"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_library_chart_alone_is_not_installable() {
+    let e = render(&[(
+        "Chart.yaml",
+        "apiVersion: v2\nname: lib\nversion: 0.1.0\ntype: library\n",
+    )])
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("library charts are not installable"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_document_that_is_not_a_mapping_is_an_error() {
+    let e = render(&[CHART, ("templates/a.yaml", "- a\n- b\n")]).unwrap_err();
+    assert!(
+        e.to_string().contains("must be a mapping, found a list"),
+        "{e}"
+    );
 }
