@@ -340,16 +340,13 @@ fn coalesce_chart_values(chart: &Chart, v: &mut Values, merge: bool) {
 }
 
 /// Merges `src` under `dst` (`dst` wins), as Helm's `coalesceTablesFullKey`: with `merge` false a
-/// `null` in `dst` deletes the key.
-pub fn coalesce_tables(mut dst: Values, mut src: Values, merge: bool) -> Values {
-    for (key, val) in &dst {
-        if val.is_null() {
-            src.insert(key.clone(), Value::Null);
-        }
-    }
+/// `null` in `dst` deletes the key when `src` has a value for it (and is kept otherwise).
+pub fn coalesce_tables(mut dst: Values, src: Values, merge: bool) -> Values {
+    // Helm 4 deletes a key nulled in `dst` only when `src` had a value for it: a null that both
+    // sides carry is kept.
     for (key, val) in src {
         match dst.get_mut(&key) {
-            Some(Value::Null) if !merge => {
+            Some(Value::Null) if !merge && !val.is_null() => {
                 dst.remove(&key);
             }
             None => {
@@ -489,7 +486,6 @@ fn process_import_values(chart: &mut Chart) -> Result<()> {
     }
     let cvals = coalesce_values(chart, Values::new(), true)?;
     let mut imported = Values::new();
-    let mut any = false;
     for req in &mut chart.metadata.dependencies {
         let mut normalized = Vec::new();
         for entry in &req.import_values {
@@ -499,7 +495,6 @@ fn process_import_values(chart: &mut Chart) -> Result<()> {
                 _ => continue,
             };
             normalized.push(serde_json::json!({"child": child, "parent": parent}));
-            any = true;
             let Some(Value::Object(table)) = path_value(&cvals, &format!("{}.{child}", req.name))
             else {
                 continue;
@@ -513,9 +508,11 @@ fn process_import_values(chart: &mut Chart) -> Result<()> {
         }
         req.import_values = normalized;
     }
-    if any {
-        chart.values = coalesce_tables(cvals, imported, true);
-    }
+    // Helm replaces the chart's values with the merged tree (subchart sections and their
+    // globals included) whenever the chart declares dependencies, imports or not. That is why a
+    // global deleted with `--set global.x=null` still reaches subcharts (helm/helm#9806):
+    // reproduced on purpose, values are Helm's exactly.
+    chart.values = coalesce_tables(cvals, imported, true);
     Ok(())
 }
 
