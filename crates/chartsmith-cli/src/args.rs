@@ -95,6 +95,9 @@ pub struct TemplateArgs {
     /// Include the CRDs of `crds/` in the output.
     #[arg(long = "include-crds")]
     pub include_crds: bool,
+    /// Do not check values against the charts' values.schema.json.
+    #[arg(long = "skip-schema-validation")]
+    pub skip_schema_validation: bool,
     /// Leave hooks out of the output.
     #[arg(long = "no-hooks")]
     pub no_hooks: bool,

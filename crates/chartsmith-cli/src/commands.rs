@@ -63,6 +63,7 @@ fn run_template(args: TemplateArgs) -> Result<()> {
             ..Release::default()
         },
         capabilities: Capabilities::new(args.kube_version.as_deref(), &args.api_versions)?,
+        skip_schema_validation: args.skip_schema_validation,
         ..TemplateOptions::default()
     };
     let mut rendered = template(&chart, &user_values, &options)?;

@@ -40,6 +40,9 @@ pub enum Error {
     /// `create` failed.
     #[error(transparent)]
     Create(#[from] crate::create::CreateError),
+    /// Values violate a `values.schema.json`, or a schema is unusable.
+    #[error(transparent)]
+    Schema(#[from] crate::schema::SchemaError),
     /// A template failed to parse or render.
     #[error(transparent)]
     Render(#[from] crate::engine::RenderError),

@@ -29,6 +29,7 @@ mod error;
 mod goyaml;
 pub mod loader;
 pub mod manifest;
+pub mod schema;
 pub mod strvals;
 pub mod template;
 pub mod values;

@@ -15,6 +15,9 @@ pub struct TemplateOptions {
     pub capabilities: Capabilities,
     /// Bounds on rendering work.
     pub limits: RenderLimits,
+    /// Skip checking values against the charts' `values.schema.json` (Helm's
+    /// `--skip-schema-validation`).
+    pub skip_schema_validation: bool,
 }
 
 /// Why the rendered output cannot be produced, beyond template errors.
@@ -170,6 +173,9 @@ pub fn template(
     }
     check_kube_version(chart, &options.capabilities)?;
     let computed = values::compute(chart, user_values)?;
+    if !options.skip_schema_validation {
+        crate::schema::validate(&computed)?;
+    }
     let files = engine::render(
         &computed.chart,
         &computed.values,

@@ -1,5 +1,6 @@
 //! Integration tests of the `chartsmith` command-line tool.
 
+mod chart_schemas;
 mod cli;
 mod function_pairs;
 mod golden;
