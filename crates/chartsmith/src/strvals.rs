@@ -918,14 +918,7 @@ fn set(map: &mut Map<String, Value>, name: &str, value: Value) {
 }
 
 fn describe(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a map",
-    }
+    crate::yaml::kind_name(value)
 }
 
 /// Go's `strconv.Atoi`: optional sign, ASCII digits, 64-bit range.

@@ -1,6 +1,37 @@
 //! chartsmith against the real helm on charts both can render.
 
+use std::path::Path;
+
 use crate::support::{self, root};
+
+/// Runs `helm template x CHART ARGS...` and returns its standard output, failing on an error.
+fn helm_template(helm: &Path, chart: &str, args: &[&str]) -> String {
+    let output = std::process::Command::new(helm)
+        .args(["template", "x"])
+        .arg(root().join(chart))
+        .args(args)
+        .output()
+        .expect("run helm");
+    assert!(
+        output.status.success(),
+        "helm failed: {}",
+        support::stderr(&output)
+    );
+    support::stdout(&output)
+}
+
+/// Runs `chartsmith template x CHART ARGS...` and returns its standard output, failing on an error.
+fn chartsmith_template(chart: &str, args: &[&str]) -> String {
+    let mut all = vec!["template", "x", chart];
+    all.extend_from_slice(args);
+    let output = support::run(&all);
+    assert!(
+        output.status.success(),
+        "chartsmith failed: {}",
+        support::stderr(&output)
+    );
+    support::stdout(&output)
+}
 
 /// Install order: a chart with every kind of Helm's list (in reverse, over several files), unknown
 /// kinds, hooks (one with an unknown event), comment-only and empty documents and a subchart. Its
@@ -9,24 +40,8 @@ use crate::support::{self, root};
 #[test]
 fn install_order_matches_helm_byte_for_byte() {
     let Some(helm) = support::helm() else { return };
-    let chart = root().join("fixtures/charts/install-order");
-    let expected = std::process::Command::new(helm)
-        .args(["template", "x"])
-        .arg(&chart)
-        .output()
-        .expect("run helm");
-    assert!(
-        expected.status.success(),
-        "helm failed: {}",
-        support::stderr(&expected)
-    );
-    let actual = support::run(&["template", "x", "fixtures/charts/install-order"]);
-    assert!(
-        actual.status.success(),
-        "chartsmith failed: {}",
-        support::stderr(&actual)
-    );
-    let (expected, actual) = (support::stdout(&expected), support::stdout(&actual));
+    let expected = helm_template(&helm, "fixtures/charts/install-order", &[]);
+    let actual = chartsmith_template("fixtures/charts/install-order", &[]);
     if expected != actual {
         let first = expected
             .lines()
@@ -45,29 +60,24 @@ fn install_order_matches_helm_byte_for_byte() {
 /// `--include-crds` (the chart's and its subcharts' `crds/`, never rendered) and `--show-only`
 /// select what helm selects.
 #[test]
-fn show_only_matches_helm() {
+fn include_crds_and_show_only_match_helm() {
     let Some(helm) = support::helm() else { return };
-    let chart = root().join("fixtures/charts/install-order");
+    let chart = "fixtures/charts/install-order";
+    let with_crds = chartsmith_template(chart, &["--include-crds"]);
+    assert_eq!(
+        with_crds,
+        helm_template(&helm, chart, &["--include-crds"]),
+        "--include-crds"
+    );
+    assert!(with_crds.contains("gadgets.example.com") && with_crds.contains("not a template"));
     for only in [
         "templates/hooks.yaml",
         "charts/sub/templates/deployment.yaml",
     ] {
-        let expected = std::process::Command::new(&helm)
-            .args(["template", "x"])
-            .arg(&chart)
-            .args(["--show-only", only])
-            .output()
-            .expect("run helm");
-        let actual = support::run(&[
-            "template",
-            "x",
-            "fixtures/charts/install-order",
-            "--show-only",
-            only,
-        ]);
+        let args = ["--show-only", only];
         assert_eq!(
-            support::stdout(&actual),
-            support::stdout(&expected),
+            chartsmith_template(chart, &args),
+            helm_template(&helm, chart, &args),
             "--show-only {only}"
         );
     }
@@ -79,23 +89,8 @@ fn show_only_matches_helm() {
 #[test]
 fn serialisation_matches_helm_byte_for_byte() {
     let Some(helm) = support::helm() else { return };
-    let expected = std::process::Command::new(helm)
-        .args(["template", "x"])
-        .arg(root().join("fixtures/charts/serialisation/go"))
-        .output()
-        .expect("run helm");
-    assert!(
-        expected.status.success(),
-        "helm failed: {}",
-        support::stderr(&expected)
-    );
-    let actual = support::run(&["template", "x", "fixtures/charts/serialisation/tera"]);
-    assert!(
-        actual.status.success(),
-        "chartsmith failed: {}",
-        support::stderr(&actual)
-    );
-    let (expected, actual) = (support::stdout(&expected), support::stdout(&actual));
+    let expected = helm_template(&helm, "fixtures/charts/serialisation/go", &[]);
+    let actual = chartsmith_template("fixtures/charts/serialisation/tera", &[]);
     for (e, a) in expected.lines().zip(actual.lines()) {
         assert_eq!(a, e, "first differing line (left: chartsmith, right: helm)");
     }
