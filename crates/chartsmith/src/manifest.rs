@@ -119,6 +119,32 @@ struct HeadMetadata {
     annotations: Option<BTreeMap<String, serde_json::Value>>,
 }
 
+/// Reads only the fields ordering needs (kind, name, annotations), without building a value tree
+/// of the whole document. A document that is not a mapping is an error, as in Helm.
+fn read_head(doc: &str) -> Result<Head, String> {
+    let mut options = serde_saphyr::options::Options::default();
+    options.legacy_octal_numbers = true;
+    options.duplicate_keys = serde_saphyr::options::DuplicateKeyPolicy::LastWins;
+    match serde_saphyr::from_str_with_options::<Option<Head>>(doc, options) {
+        Ok(head) => Ok(head.unwrap_or_default()),
+        Err(e) => {
+            let message = e
+                .render_with_options(serde_saphyr::render_options! {
+                    snippets: serde_saphyr::SnippetMode::Off,
+                })
+                .replace("<input>", "document");
+            // Say plainly when the document is a list or a scalar where a mapping belongs.
+            match crate::yaml::from_str(doc, "document") {
+                Ok(v) if !v.is_object() && !v.is_null() => Err(format!(
+                    "a Kubernetes manifest must be a mapping, found {}",
+                    crate::yaml::kind_name(&v)
+                )),
+                _ => Err(message),
+            }
+        }
+    }
+}
+
 fn scalar(value: Option<serde_json::Value>) -> String {
     match value {
         Some(serde_json::Value::String(s)) => s,
@@ -190,36 +216,42 @@ pub fn sort_manifests(
 ) -> Result<(Vec<Manifest>, Vec<Manifest>), ManifestError> {
     let mut generic = Vec::new();
     let mut hooks = Vec::new();
-    for (path, text) in files {
-        let base = path.rsplit('/').next().unwrap_or(path);
-        if base.starts_with('_') || text.trim().is_empty() {
-            continue;
-        }
-        for doc in split_documents(text) {
-            let head: Head = match crate::yaml::from_str(&doc, path) {
-                Ok(serde_json::Value::Null) => Head::default(),
-                Ok(value @ serde_json::Value::Object(_)) => {
-                    serde_json::from_value(value).map_err(|e| ManifestError {
-                        source_name: path.clone(),
-                        message: e.to_string(),
-                    })?
-                }
-                Ok(other) => {
-                    return Err(ManifestError {
-                        source_name: path.clone(),
-                        message: format!(
-                            "a Kubernetes manifest must be a mapping, found {}",
-                            crate::yaml::kind_name(&other)
-                        ),
-                    });
-                }
-                Err(e) => {
-                    return Err(ManifestError {
-                        source_name: path.clone(),
-                        message: e.message,
-                    });
-                }
-            };
+    // Parsing every document is most of the work for large charts: spread it over the cores,
+    // keeping the order (files by path, documents in file order).
+    let docs: Vec<(&String, String)> = files
+        .iter()
+        .filter(|(path, text)| {
+            let base = path.rsplit('/').next().unwrap_or(path);
+            !base.starts_with('_') && !text.trim().is_empty()
+        })
+        .flat_map(|(path, text)| split_documents(text).into_iter().map(move |d| (path, d)))
+        .collect();
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    let chunk = docs.len().div_ceil(workers).max(64);
+    let heads: Vec<Result<Head, String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = docs
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || part.iter().map(|(_, d)| read_head(d)).collect::<Vec<_>>())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| vec![Err("the YAML reader panicked".to_string())])
+            })
+            .collect()
+    });
+    for ((path, doc), head) in docs.into_iter().zip(heads) {
+        let path: &String = path;
+        {
+            let head = head.map_err(|message| ManifestError {
+                source_name: path.clone(),
+                message,
+            })?;
             let metadata = head.metadata.unwrap_or_default();
             let annotations = metadata.annotations.unwrap_or_default();
             let mut manifest = Manifest {

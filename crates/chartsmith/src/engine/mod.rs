@@ -280,6 +280,17 @@ pub fn render(
         let tera = functions::build_tera(&sources, files_by_chart, limits)?;
         let mut out = RenderedFiles::default();
         functions::reset_budget(limits);
+        let converted: Vec<(tera::Value, tera::Value)> = scopes
+            .iter()
+            .map(|s| {
+                (
+                    tera::Value::from_serializable(&s.values),
+                    tera::Value::from_serializable(&s.chart),
+                )
+            })
+            .collect();
+        let release_tera = tera::Value::from_serializable(&release_value);
+        let caps_tera = tera::Value::from_serializable(&caps_value);
         for ((name, _), owner) in sources.iter().zip(&owners) {
             let scope = &scopes[*owner];
             let base = name.rsplit('/').next().unwrap_or(name);
@@ -291,11 +302,15 @@ pub fn render(
             if is_notes && !scope.top {
                 continue;
             }
+            // The built-in objects are converted to Tera values once per chart (Tera's maps are
+            // reference-counted, so the clones below are cheap): converting the values per
+            // template made rendering quadratic in chart size.
+            let (values, chart_value) = &converted[*owner];
             let mut ctx = tera::Context::new();
-            ctx.insert("Values", &scope.values);
-            ctx.insert("Chart", &scope.chart);
-            ctx.insert("Release", &release_value);
-            ctx.insert("Capabilities", &caps_value);
+            ctx.insert_value("Values", values.clone());
+            ctx.insert_value("Chart", chart_value.clone());
+            ctx.insert_value("Release", release_tera.clone());
+            ctx.insert_value("Capabilities", caps_tera.clone());
             ctx.insert(
                 "Template",
                 &json!({"Name": name, "BasePath": format!("{}/templates", scope.prefix)}),
