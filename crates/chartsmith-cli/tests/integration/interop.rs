@@ -96,3 +96,48 @@ fn serialisation_matches_helm_byte_for_byte() {
     }
     assert_eq!(actual, expected);
 }
+
+/// chartsmith reads archives that `helm package` writes: `show chart` and `show values` agree with
+/// helm's, and the computed values are the same.
+#[test]
+fn reads_helm_packaged_archives() {
+    let Some(helm) = support::helm() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let packaged = std::process::Command::new(&helm)
+        .args(["package", "-d"])
+        .arg(dir.path())
+        .arg(root().join("fixtures/function-pairs/go"))
+        .output()
+        .expect("run helm package");
+    assert!(
+        packaged.status.success(),
+        "helm package failed: {}",
+        support::stderr(&packaged)
+    );
+    let archive = std::fs::read_dir(dir.path())
+        .expect("read dir")
+        .map(|e| e.expect("entry").path())
+        .find(|p| p.extension().is_some_and(|e| e == "tgz"))
+        .expect("a .tgz");
+    let archive = archive.to_str().expect("utf-8 path");
+    for what in ["chart", "values"] {
+        let expected = std::process::Command::new(&helm)
+            .args(["show", what, archive])
+            .output()
+            .expect("helm show");
+        let actual = support::run(&["show", what, archive]);
+        assert!(
+            actual.status.success(),
+            "chartsmith show {what}: {}",
+            support::stderr(&actual)
+        );
+        // helm ends `show chart` with one extra newline.
+        assert_eq!(
+            support::stdout(&actual).trim_end(),
+            support::stdout(&expected).trim_end(),
+            "show {what} of a helm-made archive"
+        );
+    }
+    let values = support::run(&["values", archive, "-o", "json"]);
+    assert!(values.status.success(), "{}", support::stderr(&values));
+}
