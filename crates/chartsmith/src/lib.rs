@@ -22,6 +22,7 @@
 //! ```
 
 pub mod chart;
+pub mod cluster;
 pub mod constraint;
 pub mod create;
 pub mod engine;
@@ -29,7 +30,9 @@ mod error;
 mod goyaml;
 pub mod loader;
 pub mod manifest;
+pub mod release;
 pub mod schema;
+pub mod storage;
 pub mod strvals;
 pub mod template;
 pub mod values;

@@ -284,7 +284,7 @@ pub fn render(
             .iter()
             .map(|s| {
                 (
-                    tera::Value::from_serializable(&s.values),
+                    tera::Value::from_serializable(&go_number_view(&s.values)),
                     tera::Value::from_serializable(&s.chart),
                 )
             })
@@ -367,6 +367,26 @@ pub fn render(
             template: chart.name().to_string(),
             message: "the renderer panicked; this is a chartsmith bug".into(),
         }),
+    }
+}
+
+/// Values as Go templates print them: Helm holds numbers as float64, so a whole float such as
+/// `1.0` prints as `1`. Whole floats (below 2^53) become integers in the templates' view.
+fn go_number_view(value: &Value) -> Value {
+    match value {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 => {
+                Value::from(f as i64)
+            }
+            _ => value.clone(),
+        },
+        Value::Array(items) => Value::Array(items.iter().map(go_number_view).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), go_number_view(v)))
+                .collect(),
+        ),
+        other => other.clone(),
     }
 }
 
