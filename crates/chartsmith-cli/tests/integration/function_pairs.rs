@@ -72,7 +72,6 @@ struct KnownDifference {
 /// chartsmith keeps YAML's integers and floats apart. These differences are spellings of the same
 /// number; nothing else may differ.
 const BIG_INT: &str = "Go holds numbers from values as float64 and prints large whole ones in exponent form; chartsmith keeps the integer";
-const JSON_FLOAT: &str = "Go's encoding/json writes 0.000001 in fixed notation, serde_json as 1e-6: the same JSON number";
 
 const KNOWN_DIFFERENCES: &[KnownDifference] = &[
     // quote / squote of numbers
@@ -99,48 +98,6 @@ const KNOWN_DIFFERENCES: &[KnownDifference] = &[
         helm: "  str.bigInt: |2-\n    1.234567890123e+12\n",
         chartsmith: "  str.bigInt: |2-\n    1234567890123\n",
         reason: BIG_INT,
-    },
-    KnownDifference {
-        template: "pairs/templates/tojson.yaml",
-        helm: "  any.smallFloat: |2-\n    0.000001\n",
-        chartsmith: "  any.smallFloat: |2-\n    1e-6\n",
-        reason: JSON_FLOAT,
-    },
-    KnownDifference {
-        template: "pairs/templates/tojson.yaml",
-        helm: "\"smallFloat\":0.000001,",
-        chartsmith: "\"smallFloat\":1e-6,",
-        reason: JSON_FLOAT,
-    },
-    KnownDifference {
-        template: "pairs/templates/toprettyjson.yaml",
-        helm: "  any.smallFloat: |2-\n    0.000001\n",
-        chartsmith: "  any.smallFloat: |2-\n    1e-6\n",
-        reason: JSON_FLOAT,
-    },
-    KnownDifference {
-        template: "pairs/templates/toprettyjson.yaml",
-        helm: "\"smallFloat\": 0.000001,",
-        chartsmith: "\"smallFloat\": 1e-6,",
-        reason: JSON_FLOAT,
-    },
-    KnownDifference {
-        template: "pairs/templates/fromjson.yaml",
-        helm: "\"smallFloat\":0.000001,",
-        chartsmith: "\"smallFloat\":1e-6,",
-        reason: JSON_FLOAT,
-    },
-    KnownDifference {
-        template: "pairs/templates/fromyaml.yaml",
-        helm: "\"smallFloat\":0.000001,",
-        chartsmith: "\"smallFloat\":1e-6,",
-        reason: JSON_FLOAT,
-    },
-    KnownDifference {
-        template: "pairs/templates/required.yaml",
-        helm: "  smallFloat: |2-\n    0.000001\n",
-        chartsmith: "  smallFloat: |2-\n    1e-6\n",
-        reason: JSON_FLOAT,
     },
 ];
 

@@ -218,6 +218,93 @@ fn go_numbers(value: Json) -> Json {
     }
 }
 
+/// JSON as Go's `encoding/json` writes it: floats in fixed notation between 1e-6 and 1e21,
+/// exponents without padding (`1e-7`, `1e+21`); `pretty` is `json.MarshalIndent(v, "", "  ")`.
+fn go_json(value: &Json, pretty: bool) -> TeraResult<String> {
+    use serde::Serialize;
+    let mut out = Vec::new();
+    let result = if pretty {
+        let mut ser = serde_json::Serializer::with_formatter(
+            &mut out,
+            GoFloats(serde_json::ser::PrettyFormatter::new()),
+        );
+        value.serialize(&mut ser)
+    } else {
+        let mut ser = serde_json::Serializer::with_formatter(
+            &mut out,
+            GoFloats(serde_json::ser::CompactFormatter),
+        );
+        value.serialize(&mut ser)
+    };
+    result.map_err(error)?;
+    String::from_utf8(out).map_err(error)
+}
+
+/// Go's float spelling in JSON.
+fn go_json_float(f: f64) -> String {
+    let abs = f.abs();
+    if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
+        let sci = format!("{f:e}");
+        match sci.split_once('e') {
+            Some((mantissa, exp)) if !exp.starts_with('-') => format!("{mantissa}e+{exp}"),
+            _ => sci,
+        }
+    } else {
+        format!("{f}")
+    }
+}
+
+/// A serde_json formatter that writes floats as Go does and defers everything else.
+struct GoFloats<F>(F);
+
+impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for GoFloats<F> {
+    fn write_f64<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        value: f64,
+    ) -> std::io::Result<()> {
+        w.write_all(go_json_float(value).as_bytes())
+    }
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn end_object_key<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_key(w)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}
+
 /// Go's `json.Marshal` escapes `<`, `>`, `&`, U+2028 and U+2029 inside strings; they can only
 /// occur inside strings in serialised JSON, so a textual replacement is exact.
 fn go_html_escape(json: String) -> String {
@@ -513,17 +600,13 @@ fn register(
     tera.register_filter(
         "toJson",
         |v: Value, _: Kwargs, _: &State| -> TeraResult<String> {
-            serde_json::to_string(&go_numbers(to_json(&v)?))
-                .map(go_html_escape)
-                .map_err(error)
+            go_json(&go_numbers(to_json(&v)?), false).map(go_html_escape)
         },
     );
     tera.register_filter(
         "toPrettyJson",
         |v: Value, _: Kwargs, _: &State| -> TeraResult<String> {
-            serde_json::to_string_pretty(&go_numbers(to_json(&v)?))
-                .map(go_html_escape)
-                .map_err(error)
+            go_json(&go_numbers(to_json(&v)?), true).map(go_html_escape)
         },
     );
     tera.register_filter(
