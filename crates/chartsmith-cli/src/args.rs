@@ -24,6 +24,25 @@ pub enum Command {
     Show(ShowArgs),
     /// Create a new chart directory with a starter chart.
     Create(CreateArgs),
+    /// Install a chart as a new release (recorded in the state directory).
+    Install(crate::releases::InstallArgs),
+    /// Upgrade a release to a new chart or new values.
+    Upgrade(crate::releases::UpgradeArgs),
+    /// Roll a release back to an earlier revision.
+    Rollback(crate::releases::RollbackArgs),
+    /// Uninstall a release.
+    Uninstall(crate::releases::UninstallArgs),
+    /// List releases.
+    List(crate::releases::ListArgs),
+    /// Show a release's revisions.
+    History(crate::releases::HistoryArgs),
+    /// Show a release's status.
+    Status(crate::releases::StatusArgs),
+    /// Print a release's manifest, values, notes or hooks.
+    Get(crate::releases::GetArgs),
+    /// Show what an upgrade or rollback would change, resource by resource.
+    #[command(subcommand)]
+    Diff(crate::releases::DiffCommand),
 }
 
 /// Output formats for commands that print data.

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use chartsmith::engine::{Capabilities, Release};
 use chartsmith::template::{TemplateOptions, template};
 use chartsmith::values::{ValueOptions, compute};
@@ -18,11 +18,20 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Values(args) => run_values(args),
         Command::Show(args) => run_show(args),
         Command::Create(args) => run_create(args),
+        Command::Install(args) => crate::releases::run_install(args),
+        Command::Upgrade(args) => crate::releases::run_upgrade(args),
+        Command::Rollback(args) => crate::releases::run_rollback(args),
+        Command::Uninstall(args) => crate::releases::run_uninstall(args),
+        Command::List(args) => crate::releases::run_list(args),
+        Command::History(args) => crate::releases::run_history(args),
+        Command::Status(args) => crate::releases::run_status(args),
+        Command::Get(args) => crate::releases::run_get(args),
+        Command::Diff(command) => crate::releases::run_diff(command),
     }
 }
 
 impl ValueFlags {
-    fn to_options(&self) -> ValueOptions {
+    pub(crate) fn to_options(&self) -> ValueOptions {
         ValueOptions {
             value_files: self.values.clone(),
             json_values: self.set_json.clone(),
@@ -38,14 +47,14 @@ fn load(chart: &Path) -> Result<chartsmith::Chart> {
     Ok(chartsmith::loader::load(chart)?)
 }
 
-fn out(text: &str) -> Result<()> {
+pub(crate) fn out(text: &str) -> Result<()> {
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(text.as_bytes())?;
     stdout.flush()?;
     Ok(())
 }
 
-fn json(value: &serde_json::Value) -> Result<String> {
+pub(crate) fn json(value: &serde_json::Value) -> Result<String> {
     Ok(format!("{}\n", serde_json::to_string_pretty(value)?))
 }
 
@@ -171,56 +180,22 @@ fn run_values(args: ValuesArgs) -> Result<()> {
 }
 
 fn run_show(args: ShowArgs) -> Result<()> {
+    use chartsmith::show::{Part, show};
     let chart = load(&args.chart)?;
-    let chart_yaml = || -> Result<String> {
-        match args.output {
-            Format::Json => json(&serde_json::to_value(&chart.metadata)?),
-            Format::Yaml => Ok(chart.metadata.to_yaml()),
+    let part = match args.what {
+        ShowWhat::Chart => Part::Chart,
+        ShowWhat::Values => Part::Values,
+        ShowWhat::Readme => Part::Readme,
+        ShowWhat::Schema => Part::Schema,
+        ShowWhat::Crds => Part::Crds,
+        ShowWhat::All => Part::All,
+    };
+    match (args.output, part) {
+        (Format::Json, Part::Chart) => out(&json(&serde_json::to_value(&chart.metadata)?)?),
+        (Format::Json, Part::Values) => {
+            out(&json(&serde_json::Value::Object(chart.values.clone()))?)
         }
-    };
-    let values_text = || -> Result<String> {
-        match args.output {
-            Format::Json => json(&serde_json::Value::Object(chart.values.clone())),
-            Format::Yaml => Ok(chart.raw_values.clone().unwrap_or_default()),
-        }
-    };
-    let readme = || {
-        chart
-            .readme()
-            .map(|f| String::from_utf8_lossy(&f.data).into_owned())
-    };
-    let crds = || -> String {
-        chart
-            .crds()
-            .map(|f| format!("---\n{}\n", String::from_utf8_lossy(&f.data).trim_end()))
-            .collect()
-    };
-    match args.what {
-        ShowWhat::Chart => out(&chart_yaml()?),
-        ShowWhat::Values => out(&values_text()?),
-        ShowWhat::Readme => match readme() {
-            Some(text) => out(&text),
-            None => bail!("{}: the chart has no README", args.chart.display()),
-        },
-        ShowWhat::Schema => match &chart.schema {
-            Some(bytes) => out(&String::from_utf8_lossy(bytes)),
-            None => bail!(
-                "{}: the chart has no values.schema.json",
-                args.chart.display()
-            ),
-        },
-        ShowWhat::Crds => out(&crds()),
-        ShowWhat::All => {
-            let mut text = chart_yaml()?;
-            text.push_str("\n---\n");
-            text.push_str(&values_text()?);
-            if let Some(r) = readme() {
-                text.push_str("\n---\n");
-                text.push_str(&r);
-            }
-            text.push_str(&crds());
-            out(&text)
-        }
+        _ => out(&show(&chart, part)),
     }
 }
 

@@ -2,6 +2,8 @@
 
 mod args;
 mod commands;
+mod diff;
+mod releases;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -20,6 +22,9 @@ fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            if let Some(releases::Exit(code)) = e.downcast_ref::<releases::Exit>() {
+                return ExitCode::from(*code);
+            }
             if let Some(io) = e.downcast_ref::<std::io::Error>()
                 && io.kind() == std::io::ErrorKind::BrokenPipe
             {

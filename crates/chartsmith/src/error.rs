@@ -46,6 +46,12 @@ pub enum Error {
     /// A template failed to parse or render.
     #[error(transparent)]
     Render(#[from] crate::engine::RenderError),
+    /// A release store failed or refused.
+    #[error(transparent)]
+    Storage(#[from] crate::storage::StorageError),
+    /// A release action refused or failed.
+    #[error(transparent)]
+    Action(#[from] crate::action::ActionError),
 }
 
 impl Error {

@@ -21,6 +21,7 @@
 //! # Ok::<(), chartsmith::Error>(())
 //! ```
 
+pub mod action;
 pub mod chart;
 pub mod cluster;
 pub mod constraint;
@@ -32,6 +33,7 @@ pub mod loader;
 pub mod manifest;
 pub mod release;
 pub mod schema;
+pub mod show;
 pub mod storage;
 pub mod strvals;
 pub mod template;

@@ -121,7 +121,7 @@ struct HeadMetadata {
 
 /// Reads only the fields ordering needs (kind, name, annotations), without building a value tree
 /// of the whole document. A document that is not a mapping is an error, as in Helm.
-fn read_head(doc: &str) -> Result<Head, String> {
+fn read_head(doc: &str, line_offset: u64) -> Result<Head, String> {
     let mut options = serde_saphyr::options::Options::default();
     options.legacy_octal_numbers = true;
     options.duplicate_keys = serde_saphyr::options::DuplicateKeyPolicy::LastWins;
@@ -131,6 +131,7 @@ fn read_head(doc: &str) -> Result<Head, String> {
             let message = e
                 .render_with_options(serde_saphyr::render_options! {
                     snippets: serde_saphyr::SnippetMode::Off,
+                    line_offset: line_offset,
                 })
                 .replace("<input>", "document");
             // Say plainly when the document is a list or a scalar where a mapping belongs.
@@ -159,11 +160,23 @@ fn scalar(value: Option<serde_json::Value>) -> String {
 /// document. Written by hand because it is this one expression, and matching Go's leftmost-first
 /// semantics exactly is simpler to audit here than through a regex crate.
 pub fn split_documents(text: &str) -> Vec<String> {
+    split_documents_at(text)
+        .into_iter()
+        .map(|(_, doc)| doc)
+        .collect()
+}
+
+/// [`split_documents`], with the number of lines of `text` before each document, so that errors
+/// can give line numbers of the rendered template.
+fn split_documents_at(original: &str) -> Vec<(u64, String)> {
+    let lead = original.len() - original.trim_start().len();
+    let text = original;
     fn is_space(b: u8) -> bool {
         matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0c)
     }
     let text = text.trim();
     let bytes = text.as_bytes();
+    let line_of = |offset: usize| original[..lead + offset].matches('\n').count() as u64;
     // (start, end) of each separator match.
     let mut matches = Vec::new();
     let mut i = 0;
@@ -201,7 +214,8 @@ pub fn split_documents(text: &str) -> Vec<String> {
     for (start, end) in matches.iter().copied().chain([(bytes.len(), bytes.len())]) {
         let piece = &text[previous_end..start];
         if !piece.is_empty() {
-            docs.push(piece.trim().to_string());
+            let skipped = piece.len() - piece.trim_start().len();
+            docs.push((line_of(previous_end + skipped), piece.trim().to_string()));
         }
         previous_end = end;
     }
@@ -218,13 +232,13 @@ pub fn sort_manifests(
     let mut hooks = Vec::new();
     // Parsing every document is most of the work for large charts: spread it over the cores,
     // keeping the order (files by path, documents in file order).
-    let docs: Vec<(&String, String)> = files
+    let docs: Vec<(&String, (u64, String))> = files
         .iter()
         .filter(|(path, text)| {
             let base = path.rsplit('/').next().unwrap_or(path);
             !base.starts_with('_') && !text.trim().is_empty()
         })
-        .flat_map(|(path, text)| split_documents(text).into_iter().map(move |d| (path, d)))
+        .flat_map(|(path, text)| split_documents_at(text).into_iter().map(move |d| (path, d)))
         .collect();
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -234,7 +248,11 @@ pub fn sort_manifests(
         let handles: Vec<_> = docs
             .chunks(chunk)
             .map(|part| {
-                scope.spawn(move || part.iter().map(|(_, d)| read_head(d)).collect::<Vec<_>>())
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|(_, (line, d))| read_head(d, *line))
+                        .collect::<Vec<_>>()
+                })
             })
             .collect();
         handles
@@ -245,7 +263,7 @@ pub fn sort_manifests(
             })
             .collect()
     });
-    for ((path, doc), head) in docs.into_iter().zip(heads) {
+    for ((path, (_, doc)), head) in docs.into_iter().zip(heads) {
         let path: &String = path;
         {
             let head = head.map_err(|message| ManifestError {
@@ -375,5 +393,18 @@ mod tests {
             let _ = crate::yaml::from_str(&text, "fuzz.yaml");
             let _ = crate::yaml::map_from_str(&text, "fuzz.yaml");
         }
+    }
+
+    #[test]
+    fn yaml_errors_give_lines_of_the_rendered_template() {
+        let mut files = BTreeMap::new();
+        files.insert(
+            "c/templates/a.yaml".to_string(),
+            "kind: A\nmetadata:\n  name: a\n---\nkind: B\nmetadata:\n  name: [b\n  other: x\n"
+                .to_string(),
+        );
+        let e = sort_manifests(&files).unwrap_err().to_string();
+        assert!(e.contains("YAML parse error on c/templates/a.yaml"), "{e}");
+        assert!(e.contains("line 8"), "{e}");
     }
 }

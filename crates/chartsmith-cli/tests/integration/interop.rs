@@ -131,13 +131,44 @@ fn reads_helm_packaged_archives() {
             "chartsmith show {what}: {}",
             support::stderr(&actual)
         );
-        // helm ends `show chart` with one extra newline.
         assert_eq!(
-            support::stdout(&actual).trim_end(),
-            support::stdout(&expected).trim_end(),
+            support::stdout(&actual),
+            support::stdout(&expected),
             "show {what} of a helm-made archive"
         );
     }
     let values = support::run(&["values", archive, "-o", "json"]);
     assert!(values.status.success(), "{}", support::stderr(&values));
+}
+
+/// `show chart|values|readme|crds|all` print what `helm show` prints, byte for byte, on charts with
+/// and without values, README and CRDs (subcharts' CRDs included).
+#[test]
+fn show_matches_helm() {
+    let Some(helm) = support::helm() else { return };
+    for chart in [
+        "fixtures/function-pairs/go",
+        "charts/two-tier",
+        "fixtures/charts/install-order",
+        "fixtures/charts/doctest",
+    ] {
+        for what in ["chart", "values", "readme", "crds", "all"] {
+            let expected = std::process::Command::new(&helm)
+                .args(["show", what])
+                .arg(root().join(chart))
+                .output()
+                .expect("helm show");
+            let actual = support::run(&["show", what, chart]);
+            assert!(
+                actual.status.success(),
+                "chartsmith show {what} {chart}: {}",
+                support::stderr(&actual)
+            );
+            assert_eq!(
+                support::stdout(&actual),
+                support::stdout(&expected),
+                "show {what} {chart}"
+            );
+        }
+    }
 }

@@ -6,4 +6,5 @@ mod function_pairs;
 mod golden;
 mod helm_conformance;
 mod interop;
+mod releases;
 mod support;

@@ -1,0 +1,712 @@
+//! The release verbs: `install`, `upgrade`, `rollback`, `uninstall`, `list`, `history`, `status`,
+//! `get` and `diff`, each a thin adapter over `chartsmith::action`.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::Result;
+use chartsmith::action::{
+    self, Configuration, DeployOptions, RollbackOptions, UninstallOptions, ValuesMode,
+};
+use chartsmith::cluster::DirectoryCluster;
+use chartsmith::engine::Capabilities;
+use chartsmith::release::{Release, Timestamp};
+use chartsmith::storage::{LocalDriver, STATE_DIR_ENV};
+use clap::{Args, Subcommand, ValueEnum};
+
+use crate::args::{Format, ValueFlags};
+use crate::commands::{json, out};
+
+/// Where the state lives, and where manifests go.
+#[derive(Debug, Clone, Args)]
+pub struct StateFlags {
+    /// The state directory (default: `$CHARTSMITH_STATE_DIR`, else `.chartsmith`).
+    #[arg(long = "state-dir", value_name = "DIR", global = true)]
+    pub state_dir: Option<PathBuf>,
+}
+
+impl StateFlags {
+    fn dir(&self) -> PathBuf {
+        self.state_dir
+            .clone()
+            .or_else(|| {
+                std::env::var_os(STATE_DIR_ENV)
+                    .filter(|d| !d.is_empty())
+                    .map(PathBuf::from)
+            })
+            .unwrap_or_else(|| PathBuf::from(".chartsmith"))
+    }
+}
+
+/// Flags shared by `install` and `upgrade`.
+#[derive(Debug, Args)]
+pub struct DeployFlags {
+    /// The release name.
+    pub name: String,
+    /// The chart: a directory or a .tgz archive.
+    pub chart: PathBuf,
+    /// Values flags.
+    #[command(flatten)]
+    pub values: ValueFlags,
+    /// Namespace of the release.
+    #[arg(short = 'n', long = "namespace", default_value = "default")]
+    pub namespace: String,
+    /// Kubernetes version for `Capabilities.KubeVersion`.
+    #[arg(long = "kube-version", value_name = "VERSION")]
+    pub kube_version: Option<String>,
+    /// Extra API versions for `Capabilities.APIVersions`.
+    #[arg(short = 'a', long = "api-versions", value_name = "API")]
+    pub api_versions: Vec<String>,
+    /// Do not check values against the charts' values.schema.json.
+    #[arg(long = "skip-schema-validation")]
+    pub skip_schema_validation: bool,
+    /// A description to record instead of the default.
+    #[arg(long = "description")]
+    pub description: Option<String>,
+    /// Render and show the release without recording or writing anything.
+    #[arg(long = "dry-run")]
+    pub dry_run: bool,
+    /// Keep at most N revisions (0: no limit).
+    #[arg(long = "history-max", default_value_t = 10, value_name = "N")]
+    pub history_max: usize,
+    /// Write the manifests here instead of the state directory's `releases/NAME/manifests/`.
+    #[arg(long = "output-dir", value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t)]
+    pub output: Format,
+    /// State directory.
+    #[command(flatten)]
+    pub state: StateFlags,
+}
+
+/// `chartsmith install`.
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// Release, chart and values.
+    #[command(flatten)]
+    pub deploy: DeployFlags,
+}
+
+/// `chartsmith upgrade`.
+#[derive(Debug, Args)]
+pub struct UpgradeArgs {
+    /// Release, chart and values.
+    #[command(flatten)]
+    pub deploy: DeployFlags,
+    /// Install the release if it does not exist.
+    #[arg(short = 'i', long = "install")]
+    pub install: bool,
+    /// Merge the given values over the current release's (on its computed defaults).
+    #[arg(long = "reuse-values", conflicts_with_all = ["reset_values", "reset_then_reuse_values"])]
+    pub reuse_values: bool,
+    /// Use only the given values on the chart's defaults.
+    #[arg(long = "reset-values", conflicts_with = "reset_then_reuse_values")]
+    pub reset_values: bool,
+    /// The chart's defaults, then the current release's values, then the given ones.
+    #[arg(long = "reset-then-reuse-values")]
+    pub reset_then_reuse_values: bool,
+}
+
+/// `chartsmith rollback`.
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The release.
+    pub name: String,
+    /// The revision to roll back to (default: the one before the latest).
+    pub revision: Option<u64>,
+    /// Show what would happen without doing it.
+    #[arg(long = "dry-run")]
+    pub dry_run: bool,
+    /// Keep at most N revisions (0: no limit).
+    #[arg(long = "history-max", default_value_t = 10, value_name = "N")]
+    pub history_max: usize,
+    /// Write the manifests here instead of the state directory.
+    #[arg(long = "output-dir", value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// State directory.
+    #[command(flatten)]
+    pub state: StateFlags,
+}
+
+/// `chartsmith uninstall`.
+#[derive(Debug, Args)]
+pub struct UninstallArgs {
+    /// The release.
+    pub name: String,
+    /// Keep the release's records, marked uninstalled.
+    #[arg(long = "keep-history")]
+    pub keep_history: bool,
+    /// A description to record.
+    #[arg(long = "description")]
+    pub description: Option<String>,
+    /// The directory the manifests were written to, if not the state directory.
+    #[arg(long = "output-dir", value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// State directory.
+    #[command(flatten)]
+    pub state: StateFlags,
+}
+
+/// `chartsmith list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Show releases of every status, not only deployed and failed ones.
+    #[arg(short = 'a', long = "all")]
+    pub all: bool,
+    /// Output format (`yaml` prints a table).
+    #[arg(short = 'o', long = "output", value_enum, default_value_t)]
+    pub output: Format,
+    /// State directory.
+    #[command(flatten)]
+    pub state: StateFlags,
+}
+
+/// `chartsmith history`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The release.
+    pub name: String,
+    /// Show at most N revisions.
+    #[arg(long = "max", default_value_t = 256)]
+    pub max: usize,
+    /// Output format (`yaml` prints a table).
+    #[arg(short = 'o', long = "output", value_enum, default_value_t)]
+    pub output: Format,
+    /// State directory.
+    #[command(flatten)]
+    pub state: StateFlags,
+}
+
+/// `chartsmith status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The release.
+    pub name: String,
+    /// The revision (default: the latest).
+    #[arg(long = "revision")]
+    pub revision: Option<u64>,
+    /// Output format (`yaml` prints a summary; `json` the release record).
+    #[arg(short = 'o', long = "output", value_enum, default_value_t)]
+    pub output: Format,
+    /// State directory.
+    #[command(flatten)]
+    pub state: StateFlags,
+}
+
+/// What `get` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GetWhat {
+    /// The rendered manifests.
+    Manifest,
+    /// The user-supplied values (all computed values with `--all`).
+    Values,
+    /// The notes.
+    Notes,
+    /// The hooks.
+    Hooks,
+    /// Everything.
+    All,
+}
+
+/// `chartsmith get`.
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// What to print.
+    #[arg(value_enum)]
+    pub what: GetWhat,
+    /// The release.
+    pub name: String,
+    /// The revision (default: the latest).
+    #[arg(long = "revision")]
+    pub revision: Option<u64>,
+    /// `get values`: all computed values, not only the user-supplied ones.
+    #[arg(long = "all")]
+    pub all: bool,
+    /// Output format (for `values`; `json` prints the whole record for `all`).
+    #[arg(short = 'o', long = "output", value_enum, default_value_t)]
+    pub output: Format,
+    /// State directory.
+    #[command(flatten)]
+    pub state: StateFlags,
+}
+
+/// `chartsmith diff`.
+#[derive(Debug, Subcommand)]
+pub enum DiffCommand {
+    /// Compare the deployed revision with what `upgrade` would produce.
+    Upgrade(Box<DiffUpgradeArgs>),
+    /// Compare the deployed revision with what `rollback` would produce.
+    Rollback(DiffRollbackArgs),
+}
+
+/// Flags shared by the `diff` verbs.
+#[derive(Debug, Args)]
+pub struct DiffFlags {
+    /// Show Secret data instead of masking it.
+    #[arg(long = "show-secrets")]
+    pub show_secrets: bool,
+    /// Exit with code 2 when there are changes.
+    #[arg(long = "detailed-exitcode")]
+    pub detailed_exitcode: bool,
+}
+
+/// `chartsmith diff upgrade`.
+#[derive(Debug, Args)]
+pub struct DiffUpgradeArgs {
+    /// Release, chart and values.
+    #[command(flatten)]
+    pub deploy: DeployFlags,
+    /// Diff options.
+    #[command(flatten)]
+    pub diff: DiffFlags,
+    /// As `upgrade --reuse-values`.
+    #[arg(long = "reuse-values")]
+    pub reuse_values: bool,
+    /// As `upgrade --reset-values`.
+    #[arg(long = "reset-values")]
+    pub reset_values: bool,
+    /// As `upgrade --reset-then-reuse-values`.
+    #[arg(long = "reset-then-reuse-values")]
+    pub reset_then_reuse_values: bool,
+}
+
+/// `chartsmith diff rollback`.
+#[derive(Debug, Args)]
+pub struct DiffRollbackArgs {
+    /// The release.
+    pub name: String,
+    /// The revision to roll back to.
+    pub revision: Option<u64>,
+    /// Diff options.
+    #[command(flatten)]
+    pub diff: DiffFlags,
+    /// Output format (`yaml` prints unified diffs).
+    #[arg(short = 'o', long = "output", value_enum, default_value_t)]
+    pub output: Format,
+    /// State directory.
+    #[command(flatten)]
+    pub state: StateFlags,
+}
+
+/// An exit status other than 0 or 1, returned as an error so that output is flushed first.
+#[derive(Debug)]
+pub struct Exit(pub u8);
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit status {}", self.0)
+    }
+}
+
+impl std::error::Error for Exit {}
+
+/// The test hooks the integration tests use to interrupt or slow an operation after its pending
+/// revision is written.
+fn after_pending(_: &Release) {
+    if std::env::var_os("CHARTSMITH_TEST_CRASH_AFTER_PENDING").is_some_and(|v| v == "1") {
+        std::process::exit(137);
+    }
+    if let Some(ms) = std::env::var("CHARTSMITH_TEST_PAUSE_AFTER_PENDING_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
+}
+
+struct Context {
+    driver: LocalDriver,
+    cluster: DirectoryCluster,
+}
+
+impl Context {
+    fn new(state: &StateFlags, output_dir: Option<&PathBuf>) -> Context {
+        let dir = state.dir();
+        Context {
+            cluster: match output_dir {
+                Some(out) => DirectoryCluster::Fixed(out.clone()),
+                None => DirectoryCluster::StateDir(dir.clone()),
+            },
+            driver: LocalDriver::new(dir),
+        }
+    }
+
+    fn config(&self) -> Configuration<'_> {
+        Configuration {
+            after_pending: Some(&after_pending),
+            ..Configuration::new(&self.driver, &self.cluster)
+        }
+    }
+}
+
+fn ansic(t: Option<Timestamp>) -> String {
+    t.map(|t| t.strftime("%a %b %e %H:%M:%S %Y").to_string())
+        .unwrap_or_else(|| "-".into())
+}
+
+fn go_time(t: Option<Timestamp>) -> String {
+    t.map(|t| t.strftime("%Y-%m-%d %H:%M:%S%.f +0000 UTC").to_string())
+        .unwrap_or_else(|| "-".into())
+}
+
+fn app_version(r: &Release) -> String {
+    r.chart.metadata.app_version.clone().unwrap_or_default()
+}
+
+/// `helm status`'s text.
+fn status_text(r: &Release) -> String {
+    let mut text = format!(
+        "NAME: {}\nLAST DEPLOYED: {}\nNAMESPACE: {}\nSTATUS: {}\nREVISION: {}\nDESCRIPTION: {}\nTEST SUITE: None\n",
+        r.name,
+        ansic(r.info.last_deployed),
+        r.namespace,
+        r.info.status,
+        r.version,
+        r.info.description,
+    );
+    if !r.info.notes.is_empty() {
+        text.push_str(&format!("NOTES:\n{}\n", r.info.notes.trim_end()));
+    }
+    text
+}
+
+fn print_release(r: &Release, format: Format, header: &str) -> Result<()> {
+    match format {
+        Format::Json => out(&json(&serde_json::to_value(r)?)?),
+        Format::Yaml => out(&format!("{header}{}", status_text(r))),
+    }
+}
+
+impl DeployFlags {
+    fn options(&self, install: bool, values_mode: ValuesMode) -> Result<DeployOptions> {
+        Ok(DeployOptions {
+            namespace: self.namespace.clone(),
+            install,
+            values_mode,
+            description: self.description.clone(),
+            dry_run: self.dry_run,
+            history_max: self.history_max,
+            capabilities: Capabilities::new(self.kube_version.as_deref(), &self.api_versions)?,
+            skip_schema_validation: self.skip_schema_validation,
+        })
+    }
+}
+
+fn values_mode(reuse: bool, reset: bool, reset_then_reuse: bool) -> ValuesMode {
+    if reuse {
+        ValuesMode::Reuse
+    } else if reset {
+        ValuesMode::Reset
+    } else if reset_then_reuse {
+        ValuesMode::ResetThenReuse
+    } else {
+        ValuesMode::Default
+    }
+}
+
+/// `install`.
+pub fn run_install(args: InstallArgs) -> Result<()> {
+    let d = &args.deploy;
+    let chart = chartsmith::loader::load(&d.chart)?;
+    let values = d.values.to_options().merge()?;
+    let context = Context::new(&d.state, d.output_dir.as_ref());
+    let release = action::install(
+        &context.config(),
+        &d.name,
+        &chart,
+        &values,
+        &d.options(false, ValuesMode::Default)?,
+    )?;
+    print_release(&release, d.output, "")
+}
+
+/// `upgrade`.
+pub fn run_upgrade(args: UpgradeArgs) -> Result<()> {
+    let d = &args.deploy;
+    let chart = chartsmith::loader::load(&d.chart)?;
+    let values = d.values.to_options().merge()?;
+    let context = Context::new(&d.state, d.output_dir.as_ref());
+    let mode = values_mode(
+        args.reuse_values,
+        args.reset_values,
+        args.reset_then_reuse_values,
+    );
+    let release = action::upgrade(
+        &context.config(),
+        &d.name,
+        &chart,
+        &values,
+        &d.options(args.install, mode)?,
+    )?;
+    let header = if release.version == 1 {
+        format!(
+            "Release \"{}\" does not exist. Installing it now.\n",
+            release.name
+        )
+    } else {
+        format!(
+            "Release \"{}\" has been upgraded. Happy Helming!\n",
+            release.name
+        )
+    };
+    print_release(&release, d.output, &header)
+}
+
+/// `rollback`.
+pub fn run_rollback(args: RollbackArgs) -> Result<()> {
+    let context = Context::new(&args.state, args.output_dir.as_ref());
+    let options = RollbackOptions {
+        dry_run: args.dry_run,
+        history_max: args.history_max,
+    };
+    action::rollback(&context.config(), &args.name, args.revision, &options)?;
+    out("Rollback was a success! Happy Helming!\n")
+}
+
+/// `uninstall`.
+pub fn run_uninstall(args: UninstallArgs) -> Result<()> {
+    let context = Context::new(&args.state, args.output_dir.as_ref());
+    let options = UninstallOptions {
+        keep_history: args.keep_history,
+        description: args.description.clone(),
+    };
+    action::uninstall(&context.config(), &args.name, &options)?;
+    out(&format!("release \"{}\" uninstalled\n", args.name))
+}
+
+/// `list`.
+pub fn run_list(args: ListArgs) -> Result<()> {
+    let context = Context::new(&args.state, None);
+    let releases = action::list(&context.config(), args.all)?;
+    match args.output {
+        Format::Json => {
+            let rows: Vec<_> = releases
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "name": r.name, "namespace": r.namespace,
+                        "revision": r.version.to_string(),
+                        "updated": go_time(r.info.last_deployed),
+                        "status": r.info.status, "chart": r.chart.full_name(),
+                        "app_version": app_version(r),
+                    })
+                })
+                .collect();
+            out(&json(&serde_json::Value::Array(rows))?)
+        }
+        Format::Yaml => {
+            let mut rows = vec![
+                [
+                    "NAME",
+                    "NAMESPACE",
+                    "REVISION",
+                    "UPDATED",
+                    "STATUS",
+                    "CHART",
+                    "APP VERSION",
+                ]
+                .map(String::from)
+                .to_vec(),
+            ];
+            for r in &releases {
+                rows.push(vec![
+                    r.name.clone(),
+                    r.namespace.clone(),
+                    r.version.to_string(),
+                    go_time(r.info.last_deployed),
+                    r.info.status.to_string(),
+                    r.chart.full_name(),
+                    app_version(r),
+                ]);
+            }
+            out(&table(&rows))
+        }
+    }
+}
+
+fn table(rows: &[Vec<String>]) -> String {
+    let columns = rows.first().map_or(0, Vec::len);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut text = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (c, cell) in row.iter().enumerate() {
+            if c + 1 == columns {
+                line.push_str(cell);
+            } else {
+                line.push_str(&format!("{cell:<width$}\t", width = widths[c]));
+            }
+        }
+        text.push_str(line.trim_end());
+        text.push('\n');
+    }
+    text
+}
+
+/// `history`.
+pub fn run_history(args: HistoryArgs) -> Result<()> {
+    let context = Context::new(&args.state, None);
+    let history = action::history(&context.config(), &args.name, args.max)?;
+    match args.output {
+        Format::Json => {
+            let rows: Vec<_> = history
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "revision": r.version,
+                        "updated": r.info.last_deployed.map(|t| t.to_string()),
+                        "status": r.info.status, "chart": r.chart.full_name(),
+                        "app_version": app_version(r), "description": r.info.description,
+                    })
+                })
+                .collect();
+            out(&json(&serde_json::Value::Array(rows))?)
+        }
+        Format::Yaml => {
+            let mut rows = vec![
+                [
+                    "REVISION",
+                    "UPDATED",
+                    "STATUS",
+                    "CHART",
+                    "APP VERSION",
+                    "DESCRIPTION",
+                ]
+                .map(String::from)
+                .to_vec(),
+            ];
+            for r in &history {
+                rows.push(vec![
+                    r.version.to_string(),
+                    ansic(r.info.last_deployed),
+                    r.info.status.to_string(),
+                    r.chart.full_name(),
+                    app_version(r),
+                    r.info.description.clone(),
+                ]);
+            }
+            out(&table(&rows))
+        }
+    }
+}
+
+/// `status`.
+pub fn run_status(args: StatusArgs) -> Result<()> {
+    let context = Context::new(&args.state, None);
+    let release = action::get(&context.config(), &args.name, args.revision)?;
+    print_release(&release, args.output, "")
+}
+
+/// `get`.
+pub fn run_get(args: GetArgs) -> Result<()> {
+    let context = Context::new(&args.state, None);
+    let r = action::get(&context.config(), &args.name, args.revision)?;
+    let values = || {
+        serde_json::Value::Object(if args.all {
+            action::computed_values(&r)
+        } else {
+            r.config.clone()
+        })
+    };
+    let values_text = |with_header: bool| -> Result<String> {
+        let header = if args.all {
+            "COMPUTED VALUES:\n"
+        } else {
+            "USER-SUPPLIED VALUES:\n"
+        };
+        let body = match args.output {
+            Format::Json => json(&values())?,
+            Format::Yaml => match values() {
+                serde_json::Value::Object(m) if m.is_empty() => "null\n".to_string(),
+                v => chartsmith::yaml::to_string(&v),
+            },
+        };
+        Ok(if with_header && args.output == Format::Yaml {
+            format!("{header}{body}")
+        } else {
+            body
+        })
+    };
+    match args.what {
+        GetWhat::Manifest => out(&r.manifest),
+        GetWhat::Values => out(&values_text(true)?),
+        GetWhat::Notes => out(&if r.info.notes.is_empty() {
+            String::new()
+        } else {
+            format!("NOTES:\n{}\n", r.info.notes.trim_end())
+        }),
+        GetWhat::Hooks => out(&r.hooks_text()),
+        GetWhat::All if args.output == Format::Json => out(&json(&serde_json::to_value(&r)?)?),
+        GetWhat::All => {
+            let mut text = status_text(&r);
+            text.push_str(&values_text(true)?);
+            text.push_str("\nHOOKS:\n");
+            text.push_str(&r.hooks_text());
+            text.push_str("MANIFEST:\n");
+            text.push_str(&r.manifest);
+            out(&text)
+        }
+    }
+}
+
+/// `diff upgrade` / `diff rollback`.
+pub fn run_diff(command: DiffCommand) -> Result<()> {
+    let (current, proposed, flags, format) = match &command {
+        DiffCommand::Upgrade(args) => {
+            let d = &args.deploy;
+            let chart = chartsmith::loader::load(&d.chart)?;
+            let values = d.values.to_options().merge()?;
+            let context = Context::new(&d.state, None);
+            let config = context.config();
+            let mut options = d.options(
+                false,
+                values_mode(
+                    args.reuse_values,
+                    args.reset_values,
+                    args.reset_then_reuse_values,
+                ),
+            )?;
+            options.dry_run = true;
+            let proposed = action::upgrade(&config, &d.name, &chart, &values, &options)?;
+            let current = chartsmith::storage::deployed(&context.driver, &d.name)?;
+            (current, proposed, &args.diff, d.output)
+        }
+        DiffCommand::Rollback(args) => {
+            let context = Context::new(&args.state, None);
+            let config = context.config();
+            let options = RollbackOptions {
+                dry_run: true,
+                history_max: 0,
+            };
+            let proposed = action::rollback(&config, &args.name, args.revision, &options)?;
+            let current = chartsmith::storage::deployed(&context.driver, &args.name)?;
+            (current, proposed, &args.diff, args.output)
+        }
+    };
+    let old = match &current {
+        Some(r) => r
+            .manifests()
+            .map_err(chartsmith::template::TemplateError::from)
+            .map_err(chartsmith::Error::from)?,
+        None => Vec::new(),
+    };
+    let new = proposed
+        .manifests()
+        .map_err(chartsmith::template::TemplateError::from)
+        .map_err(chartsmith::Error::from)?;
+    let changes = crate::diff::diff(&old, &new, flags.show_secrets);
+    match format {
+        Format::Json => out(&json(&crate::diff::to_json(&changes))?)?,
+        Format::Yaml => out(&crate::diff::render(
+            &changes,
+            std::io::stdout().is_terminal(),
+        ))?,
+    }
+    if flags.detailed_exitcode && !changes.is_empty() {
+        return Err(Exit(2).into());
+    }
+    Ok(())
+}
