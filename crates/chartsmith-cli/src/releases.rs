@@ -445,10 +445,7 @@ pub fn run_upgrade(args: UpgradeArgs) -> Result<()> {
             release.name
         )
     } else {
-        format!(
-            "Release \"{}\" has been upgraded. Happy Helming!\n",
-            release.name
-        )
+        format!("Release \"{}\" has been upgraded.\n", release.name)
     };
     print_release(&release, d.output, &header)
 }
@@ -461,7 +458,7 @@ pub fn run_rollback(args: RollbackArgs) -> Result<()> {
         history_max: args.history_max,
     };
     action::rollback(&context.config(), &args.name, args.revision, &options)?;
-    out("Rollback was a success! Happy Helming!\n")
+    out("Rollback complete.\n")
 }
 
 /// `uninstall`.
