@@ -2,7 +2,6 @@
 
 mod args;
 mod commands;
-mod diff;
 mod releases;
 
 use std::io::Write;

@@ -651,14 +651,13 @@ pub fn run_get(args: GetArgs) -> Result<()> {
 
 /// `diff upgrade` / `diff rollback`.
 pub fn run_diff(command: DiffCommand) -> Result<()> {
-    let (current, proposed, flags, format) = match &command {
+    let (changes, flags, format) = match &command {
         DiffCommand::Upgrade(args) => {
             let d = &args.deploy;
             let chart = chartsmith::loader::load(&d.chart)?;
             let values = d.values.to_options().merge()?;
             let context = Context::new(&d.state, None);
-            let config = context.config();
-            let mut options = d.options(
+            let options = d.options(
                 false,
                 values_mode(
                     args.reuse_values,
@@ -666,38 +665,30 @@ pub fn run_diff(command: DiffCommand) -> Result<()> {
                     args.reset_then_reuse_values,
                 ),
             )?;
-            options.dry_run = true;
-            let proposed = action::upgrade(&config, &d.name, &chart, &values, &options)?;
-            let current = chartsmith::storage::deployed(&context.driver, &d.name)?;
-            (current, proposed, &args.diff, d.output)
+            let changes = action::diff_upgrade(
+                &context.config(),
+                &d.name,
+                &chart,
+                &values,
+                &options,
+                args.diff.show_secrets,
+            )?;
+            (changes, &args.diff, d.output)
         }
         DiffCommand::Rollback(args) => {
             let context = Context::new(&args.state, None);
-            let config = context.config();
-            let options = RollbackOptions {
-                dry_run: true,
-                history_max: 0,
-            };
-            let proposed = action::rollback(&config, &args.name, args.revision, &options)?;
-            let current = chartsmith::storage::deployed(&context.driver, &args.name)?;
-            (current, proposed, &args.diff, args.output)
+            let changes = action::diff_rollback(
+                &context.config(),
+                &args.name,
+                args.revision,
+                args.diff.show_secrets,
+            )?;
+            (changes, &args.diff, args.output)
         }
     };
-    let old = match &current {
-        Some(r) => r
-            .manifests()
-            .map_err(chartsmith::template::TemplateError::from)
-            .map_err(chartsmith::Error::from)?,
-        None => Vec::new(),
-    };
-    let new = proposed
-        .manifests()
-        .map_err(chartsmith::template::TemplateError::from)
-        .map_err(chartsmith::Error::from)?;
-    let changes = crate::diff::diff(&old, &new, flags.show_secrets);
     match format {
-        Format::Json => out(&json(&crate::diff::to_json(&changes))?)?,
-        Format::Yaml => out(&crate::diff::render(
+        Format::Json => out(&json(&chartsmith::diff::to_json(&changes))?)?,
+        Format::Yaml => out(&chartsmith::diff::render(
             &changes,
             std::io::stdout().is_terminal(),
         ))?,

@@ -537,6 +537,58 @@ pub fn get(config: &Configuration<'_>, name: &str, version: Option<u64>) -> Resu
 }
 
 /// The values of a release with the chart defaults (`get values --all`).
+/// `diff upgrade`: what [`upgrade`] with these arguments would change in the deployed revision,
+/// resource by resource (nothing is written). Secret data is masked unless `show_secrets`.
+pub fn diff_upgrade(
+    config: &Configuration<'_>,
+    name: &str,
+    chart: &Chart,
+    values: &Values,
+    options: &DeployOptions,
+    show_secrets: bool,
+) -> Result<Vec<crate::diff::Change>> {
+    let options = DeployOptions {
+        dry_run: true,
+        ..options.clone()
+    };
+    let proposed = upgrade(config, name, chart, values, &options)?;
+    diff_with_deployed(config, name, &proposed, show_secrets)
+}
+
+/// `diff rollback`: what [`rollback`] to `version` would change in the deployed revision.
+pub fn diff_rollback(
+    config: &Configuration<'_>,
+    name: &str,
+    version: Option<u64>,
+    show_secrets: bool,
+) -> Result<Vec<crate::diff::Change>> {
+    let options = RollbackOptions {
+        dry_run: true,
+        history_max: 0,
+    };
+    let proposed = rollback(config, name, version, &options)?;
+    diff_with_deployed(config, name, &proposed, show_secrets)
+}
+
+fn diff_with_deployed(
+    config: &Configuration<'_>,
+    name: &str,
+    proposed: &Release,
+    show_secrets: bool,
+) -> Result<Vec<crate::diff::Change>> {
+    let manifests = |r: &Release| {
+        r.manifests()
+            .map_err(crate::template::TemplateError::from)
+            .map_err(crate::Error::from)
+    };
+    let old = match storage::deployed(config.storage, name)? {
+        Some(current) => manifests(&current)?,
+        None => Vec::new(),
+    };
+    Ok(crate::diff::diff(&old, &manifests(proposed)?, show_secrets))
+}
+
+/// The values a release was rendered with: its user-supplied values over its chart's defaults.
 pub fn computed_values(release: &Release) -> Values {
     coalesce_tables(release.config.clone(), release.chart.values.clone(), false)
 }

@@ -26,6 +26,7 @@ pub mod chart;
 pub mod cluster;
 pub mod constraint;
 pub mod create;
+pub mod diff;
 pub mod engine;
 mod error;
 mod goyaml;

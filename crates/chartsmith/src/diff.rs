@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use chartsmith::manifest::Manifest;
+use crate::manifest::Manifest;
 
 /// How one resource changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
