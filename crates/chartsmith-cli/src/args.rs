@@ -83,6 +83,23 @@ pub struct ValueFlags {
     pub set_literal: Vec<String>,
 }
 
+/// The flags that shape rendering, shared by `template` and the release verbs.
+#[derive(Debug, Clone, Args)]
+pub struct RenderFlags {
+    /// Namespace of the release.
+    #[arg(short = 'n', long = "namespace", default_value = "default")]
+    pub namespace: String,
+    /// Kubernetes version for `Capabilities.KubeVersion` (default v1.35.0).
+    #[arg(long = "kube-version", value_name = "VERSION")]
+    pub kube_version: Option<String>,
+    /// Extra API versions for `Capabilities.APIVersions` (e.g. `monitoring.coreos.com/v1`).
+    #[arg(short = 'a', long = "api-versions", value_name = "API")]
+    pub api_versions: Vec<String>,
+    /// Do not check values against the charts' values.schema.json.
+    #[arg(long = "skip-schema-validation")]
+    pub skip_schema_validation: bool,
+}
+
 /// `chartsmith template`.
 #[derive(Debug, Args)]
 pub struct TemplateArgs {
@@ -96,15 +113,9 @@ pub struct TemplateArgs {
     /// Values flags.
     #[command(flatten)]
     pub values: ValueFlags,
-    /// Namespace of the release.
-    #[arg(short = 'n', long = "namespace", default_value = "default")]
-    pub namespace: String,
-    /// Kubernetes version for `Capabilities.KubeVersion` (default v1.35.0).
-    #[arg(long = "kube-version", value_name = "VERSION")]
-    pub kube_version: Option<String>,
-    /// Extra API versions for `Capabilities.APIVersions` (e.g. `monitoring.coreos.com/v1`).
-    #[arg(short = 'a', long = "api-versions", value_name = "API")]
-    pub api_versions: Vec<String>,
+    /// Rendering flags.
+    #[command(flatten)]
+    pub render: RenderFlags,
     /// Only show manifests rendered from these templates (`templates/service.yaml`, globs allowed).
     #[arg(short = 's', long = "show-only", value_name = "PATH")]
     pub show_only: Vec<String>,
@@ -114,9 +125,6 @@ pub struct TemplateArgs {
     /// Include the CRDs of `crds/` in the output.
     #[arg(long = "include-crds")]
     pub include_crds: bool,
-    /// Do not check values against the charts' values.schema.json.
-    #[arg(long = "skip-schema-validation")]
-    pub skip_schema_validation: bool,
     /// Leave hooks out of the output.
     #[arg(long = "no-hooks")]
     pub no_hooks: bool,

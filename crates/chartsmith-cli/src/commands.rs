@@ -68,11 +68,14 @@ fn run_template(args: TemplateArgs) -> Result<()> {
     let options = TemplateOptions {
         release: Release {
             name,
-            namespace: args.namespace.clone(),
+            namespace: args.render.namespace.clone(),
             ..Release::default()
         },
-        capabilities: Capabilities::new(args.kube_version.as_deref(), &args.api_versions)?,
-        skip_schema_validation: args.skip_schema_validation,
+        capabilities: Capabilities::new(
+            args.render.kube_version.as_deref(),
+            &args.render.api_versions,
+        )?,
+        skip_schema_validation: args.render.skip_schema_validation,
         ..TemplateOptions::default()
     };
     let mut rendered = template(&chart, &user_values, &options)?;

@@ -48,18 +48,9 @@ pub struct DeployFlags {
     /// Values flags.
     #[command(flatten)]
     pub values: ValueFlags,
-    /// Namespace of the release.
-    #[arg(short = 'n', long = "namespace", default_value = "default")]
-    pub namespace: String,
-    /// Kubernetes version for `Capabilities.KubeVersion`.
-    #[arg(long = "kube-version", value_name = "VERSION")]
-    pub kube_version: Option<String>,
-    /// Extra API versions for `Capabilities.APIVersions`.
-    #[arg(short = 'a', long = "api-versions", value_name = "API")]
-    pub api_versions: Vec<String>,
-    /// Do not check values against the charts' values.schema.json.
-    #[arg(long = "skip-schema-validation")]
-    pub skip_schema_validation: bool,
+    /// Rendering flags.
+    #[command(flatten)]
+    pub render: crate::args::RenderFlags,
     /// A description to record instead of the default.
     #[arg(long = "description")]
     pub description: Option<String>,
@@ -381,14 +372,17 @@ fn print_release(r: &Release, format: Format, header: &str) -> Result<()> {
 impl DeployFlags {
     fn options(&self, install: bool, values_mode: ValuesMode) -> Result<DeployOptions> {
         Ok(DeployOptions {
-            namespace: self.namespace.clone(),
+            namespace: self.render.namespace.clone(),
             install,
             values_mode,
             description: self.description.clone(),
             dry_run: self.dry_run,
             history_max: self.history_max,
-            capabilities: Capabilities::new(self.kube_version.as_deref(), &self.api_versions)?,
-            skip_schema_validation: self.skip_schema_validation,
+            capabilities: Capabilities::new(
+                self.render.kube_version.as_deref(),
+                &self.render.api_versions,
+            )?,
+            skip_schema_validation: self.render.skip_schema_validation,
         })
     }
 }
