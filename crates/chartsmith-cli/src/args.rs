@@ -24,6 +24,8 @@ pub enum Command {
     Show(ShowArgs),
     /// Create a new chart directory with a starter chart.
     Create(CreateArgs),
+    /// Render charts and check the manifests with cross-resource rules.
+    Lint(LintArgs),
     /// Install a chart as a new release (recorded in the state directory).
     Install(crate::releases::InstallArgs),
     /// Upgrade a release to a new chart or new values.
@@ -187,4 +189,43 @@ pub struct ShowArgs {
 pub struct CreateArgs {
     /// The chart directory to create; its last component is the chart name.
     pub name: PathBuf,
+}
+
+/// Output formats of `lint`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum LintFormat {
+    /// rustc-style diagnostics.
+    #[default]
+    Text,
+    /// A JSON list of findings.
+    Json,
+}
+
+/// `chartsmith lint`.
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// The charts (directories or .tgz archives).
+    #[arg(required = true, value_name = "CHART")]
+    pub charts: Vec<PathBuf>,
+    /// Values flags.
+    #[command(flatten)]
+    pub values: ValueFlags,
+    /// Rendering flags.
+    #[command(flatten)]
+    pub render: RenderFlags,
+    /// The release name the charts are rendered for.
+    #[arg(long = "name", default_value = "release-name")]
+    pub name: String,
+    /// A ConfigMap or Secret managed outside the chart (`NAME`, `Secret/NAME`, `ConfigMap/NAME`).
+    #[arg(long = "external", value_name = "NAME")]
+    pub external: Vec<String>,
+    /// Turn a rule off (by id). May be repeated.
+    #[arg(long = "disable", value_name = "RULE")]
+    pub disable: Vec<String>,
+    /// Fail on warnings too.
+    #[arg(long = "strict")]
+    pub strict: bool,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t)]
+    pub output: LintFormat,
 }

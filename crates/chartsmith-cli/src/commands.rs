@@ -18,6 +18,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Values(args) => run_values(args),
         Command::Show(args) => run_show(args),
         Command::Create(args) => run_create(args),
+        Command::Lint(args) => crate::lint::run_lint(args),
         Command::Install(args) => crate::releases::run_install(args),
         Command::Upgrade(args) => crate::releases::run_upgrade(args),
         Command::Rollback(args) => crate::releases::run_rollback(args),

@@ -2,6 +2,7 @@
 
 mod args;
 mod commands;
+mod lint;
 mod releases;
 
 use std::io::Write;

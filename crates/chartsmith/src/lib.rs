@@ -30,6 +30,7 @@ pub mod diff;
 pub mod engine;
 mod error;
 mod goyaml;
+pub mod lint;
 pub mod loader;
 pub mod manifest;
 pub mod release;

@@ -6,5 +6,6 @@ mod function_pairs;
 mod golden;
 mod helm_conformance;
 mod interop;
+mod lint;
 mod releases;
 mod support;

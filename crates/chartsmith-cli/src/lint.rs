@@ -1,0 +1,101 @@
+//! `chartsmith lint`: render each chart, run the rules, print rustc-style or JSON findings.
+
+use std::path::Path;
+
+use anyhow::Result;
+use chartsmith::engine::{Capabilities, Release};
+use chartsmith::lint::{Diagnostic, LintOptions, lint};
+use chartsmith::template::TemplateOptions;
+
+use crate::args::{LintArgs, LintFormat};
+use crate::commands::{json, out};
+use crate::releases::Exit;
+
+pub fn run_lint(args: LintArgs) -> Result<()> {
+    let user_values = args.values.to_options().merge()?;
+    let options = LintOptions {
+        template: TemplateOptions {
+            release: Release {
+                name: args.name.clone(),
+                namespace: args.render.namespace.clone(),
+                ..Release::default()
+            },
+            capabilities: Capabilities::new(
+                args.render.kube_version.as_deref(),
+                &args.render.api_versions,
+            )?,
+            skip_schema_validation: args.render.skip_schema_validation,
+            ..TemplateOptions::default()
+        },
+        external: args.external.clone(),
+        disabled: args.disable.clone(),
+    };
+    let mut all = Vec::new();
+    let mut failures = 0;
+    let mut text = String::new();
+    for path in &args.charts {
+        let chart = chartsmith::loader::load(Path::new(path))?;
+        let report = lint(&chart, &user_values, &options)?;
+        failures += report.failures(args.strict);
+        for d in &report.diagnostics {
+            text.push_str(&render(d));
+        }
+        let (errors, warnings) = count(&report.diagnostics);
+        text.push_str(&format!(
+            "{}: {} error(s), {} warning(s)\n",
+            path.display(),
+            errors,
+            warnings
+        ));
+        all.extend(report.diagnostics);
+    }
+    match args.output {
+        LintFormat::Json => out(&json(&chartsmith::lint::to_json(&all))?)?,
+        LintFormat::Text => out(&text)?,
+    }
+    if failures > 0 {
+        return Err(Exit(1).into());
+    }
+    Ok(())
+}
+
+fn count(diagnostics: &[Diagnostic]) -> (usize, usize) {
+    use chartsmith::lint::Severity;
+    let errors = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    let warnings = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .count();
+    (errors, warnings)
+}
+
+/// One finding, rustc style: the message, the location, the rendered line marked, the hint.
+fn render(d: &Diagnostic) -> String {
+    let mut s = format!("{}[{}]: {}\n", d.severity, d.rule, d.message);
+    let location = match (d.line, d.column) {
+        (Some(l), Some(c)) => format!("{}:{l}:{c}", d.file),
+        (Some(l), None) => format!("{}:{l}", d.file),
+        _ => d.file.clone(),
+    };
+    s.push_str(&format!("  --> {location}"));
+    if let Some(resource) = &d.resource {
+        s.push_str(&format!(" ({resource})"));
+    }
+    s.push('\n');
+    if let (Some(line), Some(snippet)) = (d.line, &d.snippet) {
+        let number = line.to_string();
+        let pad = " ".repeat(number.len());
+        let column = d.column.unwrap_or(1).max(1);
+        let width = snippet.trim_end().len().saturating_sub(column - 1).max(1);
+        s.push_str(&format!(
+            "{pad} |\n{number} | {snippet}\n{pad} | {}{}\n",
+            " ".repeat(column - 1),
+            "^".repeat(width)
+        ));
+    }
+    s.push_str(&format!("  = help: {}\n\n", d.hint));
+    s
+}
