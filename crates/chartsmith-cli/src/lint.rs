@@ -29,6 +29,8 @@ pub fn run_lint(args: LintArgs) -> Result<()> {
         },
         external: args.external.clone(),
         disabled: args.disable.clone(),
+        // The schemas follow --kube-version through the capabilities above.
+        kube_version: None,
     };
     let mut all = Vec::new();
     let mut failures = 0;

@@ -120,14 +120,16 @@ fn each_fixture_gives_exactly_its_rule() {
     let mut seen = 0;
     for entry in std::fs::read_dir(&fixtures).expect("fixtures/charts/lint") {
         let path = entry.expect("entry").path();
-        let rule = path
+        // `RULE` or `RULE--CASE` (several fixtures for one rule); `clean*`: no finding.
+        let name = path
             .file_name()
             .and_then(|n| n.to_str())
             .expect("name")
             .to_string();
+        let rule = name.split("--").next().unwrap_or_default().to_string();
         let chart = path.to_string_lossy().into_owned();
         let (code, findings, err) = lint_json(&[&chart, "--strict"]);
-        if rule == "clean" {
+        if rule.starts_with("clean") {
             assert!(findings.is_empty(), "{rule}: {findings:#?}");
             assert_eq!(code, 0, "{err}");
             continue;
@@ -136,18 +138,82 @@ fn each_fixture_gives_exactly_its_rule() {
         assert_eq!(findings.len(), 1, "{rule}: {findings:#?} {err}");
         let f = &findings[0];
         assert_eq!(f["rule"], rule.as_str());
-        assert_eq!(code, 1, "{rule}");
+        // An info finding (unknown-kind) does not fail the lint.
+        let expected = if f["severity"] == "info" { 0 } else { 1 };
+        assert_eq!(code, expected, "{name}");
         for key in ["file", "line", "column", "severity", "message", "hint"] {
             assert!(!f[key].is_null(), "{rule}: no {key} in {f}");
         }
         assert!(
             f["file"]
                 .as_str()
-                .is_some_and(|p| p.starts_with(&format!("lint-{rule}/"))),
+                .is_some_and(|p| p.starts_with(&format!("lint-{name}/"))),
             "{f}"
         );
     }
-    assert_eq!(seen, 11, "one fixture per rule");
+    assert_eq!(seen, 17, "one fixture per rule, and per schema failure");
+}
+
+/// Each schema fixture: its rule, file, line and the field path or apiVersion in the message.
+#[test]
+fn schema_findings_name_the_file_line_and_field() {
+    let cases = [
+        (
+            "kubernetes-schema--unknown-field",
+            "deployment.yaml",
+            6,
+            "spec.replica: unknown field",
+        ),
+        (
+            "kubernetes-schema--wrong-type",
+            "deployment.yaml",
+            6,
+            "spec.replicas:",
+        ),
+        (
+            "kubernetes-schema--missing-required",
+            "deployment.yaml",
+            5,
+            "spec.selector: required",
+        ),
+        (
+            "removed-api-version--hpa-v2beta2",
+            "hpa.yaml",
+            1,
+            "use autoscaling/v2",
+        ),
+        (
+            "removed-api-version--extensions-ingress",
+            "ingress.yaml",
+            1,
+            "use networking.k8s.io/v1",
+        ),
+        ("unknown-kind", "widget.yaml", 1, "skipped, not validated"),
+    ];
+    for (name, file, line, needle) in cases {
+        let chart = format!("fixtures/charts/lint/{name}");
+        let (_, findings, _) = lint_json(&[&chart]);
+        assert_eq!(findings.len(), 1, "{name}: {findings:#?}");
+        let f = &findings[0];
+        assert_eq!(f["file"], format!("lint-{name}/templates/{file}").as_str());
+        assert_eq!(f["line"], line, "{f}");
+        assert!(
+            f["message"].as_str().is_some_and(|m| m.contains(needle)),
+            "{f}"
+        );
+    }
+    // The HPA's apiVersion is served by neither supported version.
+    let (code, findings, _) = lint_json(&[
+        "fixtures/charts/lint/removed-api-version--hpa-v2beta2",
+        "--kube-version",
+        "1.34.0",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        findings[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Kubernetes 1.34"))
+    );
 }
 
 /// The seed mistakes: an HTTP probe on MySQL, `mysql:latest`, `MYSQL_HOST: 10.96.168.235`, an HPA

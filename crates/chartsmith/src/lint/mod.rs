@@ -1,4 +1,5 @@
-//! `lint`: cross-resource rules on a rendered chart (issue 4, layer 3).
+//! `lint`: rendered manifests against the Kubernetes schemas of a chosen version (issue 4,
+//! layer 2, see [`LintOptions::kube_version`]) and cross-resource rules (layer 3).
 //!
 //! The chart is rendered as `template` renders it (values schemas are checked on the way), each
 //! manifest is parsed, and every [rule](RULES) runs on the whole set of documents, so a Service is
@@ -18,7 +19,10 @@
 //! # Ok::<(), chartsmith::Error>(())
 //! ```
 
+mod kubernetes;
 mod rules;
+#[cfg(test)]
+mod tests_kubernetes;
 
 use std::collections::BTreeSet;
 
@@ -30,6 +34,7 @@ use crate::error::Result;
 use crate::template::{TemplateOptions, template};
 use crate::values::Values;
 
+pub use kubernetes::supported_versions as supported_kube_versions;
 pub use rules::{Document, check_documents, check_values_credentials};
 
 /// The `Chart.yaml` annotation listing the rules turned off for a chart (comma-separated ids).
@@ -75,6 +80,24 @@ pub struct Rule {
 
 /// Every rule, in the order of the book's chapter.
 pub const RULES: &[Rule] = &[
+    Rule {
+        id: "kubernetes-schema",
+        severity: Severity::Error,
+        summary: "a rendered document does not match the Kubernetes schema of its apiVersion/kind (unknown field, wrong type, missing required field)",
+        hint: "fix the field named in the message; the schema is the one of the Kubernetes version chosen with --kube-version",
+    },
+    Rule {
+        id: "removed-api-version",
+        severity: Severity::Error,
+        summary: "a document uses an apiVersion the chosen Kubernetes version no longer serves",
+        hint: "change apiVersion to the one named in the message",
+    },
+    Rule {
+        id: "unknown-kind",
+        severity: Severity::Info,
+        summary: "a document's apiVersion/kind is neither built in nor defined by a CRD of the chart: it is skipped, not validated",
+        hint: "ship the CustomResourceDefinition in the chart's crds/ directory, or check the apiVersion and kind for typos",
+    },
     Rule {
         id: "service-selector-matches-nothing",
         severity: Severity::Error,
@@ -203,6 +226,10 @@ pub struct LintOptions {
     pub external: Vec<String>,
     /// Rule ids turned off for this run, in addition to the charts' annotations.
     pub disabled: Vec<String>,
+    /// The Kubernetes version whose schemas the documents are checked against; `None`: the
+    /// version of the rendering capabilities (`template.capabilities`, default v1.35.0). A minor
+    /// version without embedded schemas uses the nearest one ([`supported_kube_versions`]).
+    pub kube_version: Option<semver::Version>,
 }
 
 /// The findings for one chart.
@@ -237,6 +264,20 @@ pub fn lint(chart: &Chart, user_values: &Values, options: &LintOptions) -> Resul
         }
     }
     let mut diagnostics = check_documents(&documents, &options.external);
+    let mut crds = Vec::new();
+    for (path, content) in &rendered.crds {
+        for part in split_documents(content) {
+            if let Ok(value) = crate::yaml::from_str(part, path) {
+                crds.push(value);
+            }
+        }
+    }
+    let custom = kubernetes::custom_kinds(documents.iter().map(|d| &d.value).chain(&crds));
+    let kube_version = options
+        .kube_version
+        .as_ref()
+        .unwrap_or(&options.template.capabilities.kube_version);
+    diagnostics.extend(kubernetes::check(&documents, kube_version.minor, &custom));
     // The chart's own defaults, as written (not the computed values): the original chart, so a
     // subchart disabled by a condition is still checked.
     collect_values_findings(chart, chart.name(), &mut diagnostics);
@@ -255,6 +296,23 @@ pub fn lint(chart: &Chart, user_values: &Values, options: &LintOptions) -> Resul
         chart: chart.name().to_string(),
         diagnostics,
     })
+}
+
+/// The documents of a multi-document YAML file (split on `---` lines).
+fn split_documents(content: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    let mut offset = 0;
+    for line in content.split_inclusive('\n') {
+        if line.trim_end() == "---" || line.starts_with("--- ") {
+            parts.push(&content[start..offset]);
+            start = offset + line.len();
+        }
+        offset += line.len();
+    }
+    parts.push(&content[start..]);
+    parts.retain(|p| !p.trim().is_empty());
+    parts
 }
 
 fn collect_values_findings(chart: &Chart, prefix: &str, out: &mut Vec<Diagnostic>) {

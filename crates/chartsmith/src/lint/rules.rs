@@ -58,7 +58,12 @@ impl Document {
     }
 
     /// A finding on this document, located by searching `anchors` one after the other.
-    fn diagnostic(&self, rule: &'static str, anchors: &[&str], message: String) -> Diagnostic {
+    pub(super) fn diagnostic(
+        &self,
+        rule: &'static str,
+        anchors: &[&str],
+        message: String,
+    ) -> Diagnostic {
         let mut d = Diagnostic::new(rule, &self.source, message);
         d.resource = Some(self.resource());
         if let Some((line, column)) = locate(&self.content, anchors) {
