@@ -133,6 +133,10 @@ pub struct TemplateArgs {
     /// Print NOTES.txt after the manifests (as a YAML comment block).
     #[arg(long = "notes")]
     pub notes: bool,
+    /// Run the lint layers (Kubernetes schemas, CRD schemas, rules) on what is rendered, offline:
+    /// findings go to standard error, and errors fail the command instead of printing manifests.
+    #[arg(long = "validate")]
+    pub validate: bool,
     /// Output format: the manifests as YAML (default) or a JSON document.
     #[arg(short = 'o', long = "output", value_enum, default_value_t)]
     pub output: Format,

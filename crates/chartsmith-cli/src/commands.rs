@@ -80,6 +80,18 @@ fn run_template(args: TemplateArgs) -> Result<()> {
         ..TemplateOptions::default()
     };
     let mut rendered = template(&chart, &user_values, &options)?;
+    if args.validate {
+        // The whole release is validated, before --show-only and --no-hooks select what is printed.
+        let lint_options = chartsmith::lint::LintOptions {
+            template: options.clone(),
+            ..Default::default()
+        };
+        let report = chartsmith::lint::validate(&chart, &rendered, &lint_options)?;
+        crate::lint::report_to_stderr(&chart_path, &report)?;
+        if report.failures(false) > 0 {
+            return Err(crate::releases::Exit(1).into());
+        }
+    }
     if args.no_hooks {
         rendered.hooks.clear();
     }

@@ -61,6 +61,29 @@ pub fn run_lint(args: LintArgs) -> Result<()> {
     Ok(())
 }
 
+/// `template --validate`: the findings (not the info ones) on standard error, in the format of
+/// `lint`, with the summary line when there are any.
+pub(crate) fn report_to_stderr(chart: &str, report: &chartsmith::lint::LintReport) -> Result<()> {
+    use std::io::Write;
+    let shown: Vec<&Diagnostic> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity != chartsmith::lint::Severity::Info)
+        .collect();
+    if shown.is_empty() {
+        return Ok(());
+    }
+    let mut text: String = shown.iter().map(|d| render(d)).collect();
+    let (errors, warnings) = count(&report.diagnostics);
+    text.push_str(&format!(
+        "{chart}: {errors} error(s), {warnings} warning(s)\n"
+    ));
+    let mut stderr = std::io::stderr().lock();
+    stderr.write_all(text.as_bytes())?;
+    stderr.flush()?;
+    Ok(())
+}
+
 fn count(diagnostics: &[Diagnostic]) -> (usize, usize) {
     use chartsmith::lint::Severity;
     let errors = diagnostics

@@ -52,6 +52,9 @@ pub enum Error {
     /// A release action refused or failed.
     #[error(transparent)]
     Action(#[from] crate::action::ActionError),
+    /// A lint config file is unusable.
+    #[error(transparent)]
+    Lint(#[from] crate::lint::LintError),
 }
 
 impl Error {

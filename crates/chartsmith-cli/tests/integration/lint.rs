@@ -151,7 +151,7 @@ fn each_fixture_gives_exactly_its_rule() {
             "{f}"
         );
     }
-    assert_eq!(seen, 17, "one fixture per rule, and per schema failure");
+    assert_eq!(seen, 18, "one fixture per rule, and per schema failure");
 }
 
 /// Each schema fixture: its rule, file, line and the field path or apiVersion in the message.
@@ -189,6 +189,12 @@ fn schema_findings_name_the_file_line_and_field() {
             "use networking.k8s.io/v1",
         ),
         ("unknown-kind", "widget.yaml", 1, "skipped, not validated"),
+        (
+            "kubernetes-schema--custom-resource",
+            "widget.yaml",
+            7,
+            "spec.colour: unknown field (not in the schema of version v1 of the CRD widgets.example.com)",
+        ),
     ];
     for (name, file, line, needle) in cases {
         let chart = format!("fixtures/charts/lint/{name}");
@@ -306,4 +312,117 @@ fn rules_can_be_disabled_by_chart_annotation() {
         "--disable",
         "http-probe-on-database-port",
     ]);
+}
+
+/// `template --validate`: the lint layers on what is rendered; errors fail with the findings on
+/// standard error (the `lint` text format) and no manifests, a clean chart prints its manifests.
+#[test]
+fn template_validate_fails_on_errors_and_prints_manifests_otherwise() {
+    for (fixture, rule) in [
+        ("kubernetes-schema--custom-resource", "kubernetes-schema"),
+        ("http-probe-on-database-port", "http-probe-on-database-port"),
+    ] {
+        let chart = format!("fixtures/charts/lint/{fixture}");
+        let output = run(&["template", &chart, "--validate"]);
+        assert_eq!(output.status.code(), Some(1), "{fixture}");
+        let err = stderr(&output);
+        assert!(err.contains(&format!("error[{rule}]: ")), "{err}");
+        assert!(
+            err.contains(&format!("--> lint-{fixture}/templates/")),
+            "{err}"
+        );
+        assert!(err.contains("= help: "), "{err}");
+        assert!(stdout(&output).is_empty(), "{}", stdout(&output));
+        // Without --validate it renders.
+        assert_eq!(run(&["template", &chart]).status.code(), Some(0));
+    }
+    // A seed chart passes, and prints the same manifests as without --validate.
+    let args = [
+        "template",
+        "charts/two-tier",
+        "-f",
+        "charts/two-tier/values-kind.yaml",
+    ];
+    let plain = run(&args);
+    let mut with = args.to_vec();
+    with.push("--validate");
+    let validated = run(&with);
+    assert_eq!(validated.status.code(), Some(0), "{}", stderr(&validated));
+    assert!(stdout(&validated).contains("kind: Deployment"));
+    assert_eq!(stdout(&validated), stdout(&plain));
+    // Warnings are shown but do not fail.
+    let output = run(&[
+        "template",
+        "fixtures/charts/lint/image-tag-mutable",
+        "--validate",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(stderr(&output).contains("warning[image-tag-mutable]"));
+    assert!(stdout(&output).contains("mysql:latest"));
+}
+
+/// `.chartsmith-lint.yaml`: `disable` and `external` turn off findings that fire without it, in
+/// a directory and in an archive; an unknown rule id is an error naming the file.
+#[test]
+fn lint_config_file_disables_rules_and_names_external_references() {
+    let fixture = "fixtures/charts/lint/clean-config-file";
+    assert_clean(&[fixture, "--strict"]);
+
+    // Without the file, both findings come back.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let copy = dir.path().join("lint-clean-config-file");
+    std::fs::create_dir_all(copy.join("templates")).expect("mkdir");
+    let source = root().join(fixture);
+    for file in [
+        "Chart.yaml",
+        "templates/deployment.yaml",
+        ".chartsmith-lint.yaml",
+    ] {
+        std::fs::copy(source.join(file), copy.join(file)).expect("copy");
+    }
+    let copy_path = copy.to_string_lossy().into_owned();
+    assert_clean(&[&copy_path, "--strict"]);
+    // An archive reads it from the chart's files.
+    let archive = dir.path().join("chart.tgz");
+    let tar = std::process::Command::new("tar")
+        .arg("czf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(dir.path())
+        .arg("lint-clean-config-file")
+        .status();
+    if tar.is_ok_and(|s| s.success()) {
+        assert_clean(&[&archive.to_string_lossy(), "--strict"]);
+    }
+    std::fs::remove_file(copy.join(".chartsmith-lint.yaml")).expect("rm");
+    let (code, findings, _) = lint_json(&[&copy_path, "--strict"]);
+    assert_eq!(code, 1);
+    let mut rules: Vec<&str> = findings.iter().filter_map(|f| f["rule"].as_str()).collect();
+    rules.sort();
+    assert_eq!(
+        rules,
+        ["config-reference-not-rendered", "image-tag-mutable"],
+        "{findings:#?}"
+    );
+    // The flags merge with the file: the same two, given on the command line.
+    assert_clean(&[
+        &copy_path,
+        "--strict",
+        "--disable",
+        "image-tag-mutable",
+        "--external",
+        "Secret/shared-credentials",
+    ]);
+
+    // An unknown rule id fails lint and template --validate, naming the file and the id.
+    let bad = "fixtures/charts/lint-config/unknown-rule";
+    for args in [vec!["lint", bad], vec!["template", bad, "--validate"]] {
+        let output = run(&args);
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        let err = stderr(&output);
+        assert!(
+            err.contains("lint-config-unknown-rule/.chartsmith-lint.yaml: unknown lint rule `image-tag-latest`"),
+            "{err}"
+        );
+    }
 }

@@ -6,7 +6,7 @@
 //! `scripts/gen-k8s-schemas.sh` (never written by hand). They are embedded with `include_str!`,
 //! parsed only when a lint runs, and a validator is compiled only for the kinds that appear.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::OnceLock;
 
 use serde_json::{Map, Value, json};
@@ -131,27 +131,143 @@ fn collect_refs(schema: &Value, out: &mut Vec<String>) {
     }
 }
 
-/// `group/Kind` pairs defined by CustomResourceDefinitions (rendered or under `crds/`).
-pub(super) fn custom_kinds<'a>(documents: impl Iterator<Item = &'a Value>) -> BTreeSet<String> {
-    let mut kinds = BTreeSet::new();
+/// A kind defined by a CustomResourceDefinition of the release.
+pub(super) struct CustomKind {
+    /// The CRD's `metadata.name` (`widgets.example.com`).
+    crd: String,
+    /// Its versions (`v1`) and their `openAPIV3Schema`, converted for validation (`None`: the
+    /// version has no schema, its resources are known but not validated).
+    versions: BTreeMap<String, Option<Value>>,
+}
+
+/// The kinds (`group/Kind`) defined by CustomResourceDefinitions (rendered or under `crds/`).
+pub(super) fn custom_kinds<'a>(
+    documents: impl Iterator<Item = &'a Value>,
+) -> BTreeMap<String, CustomKind> {
+    let mut kinds = BTreeMap::new();
     for doc in documents {
         if doc.get("kind").and_then(Value::as_str) != Some("CustomResourceDefinition") {
             continue;
         }
         let group = doc.pointer("/spec/group").and_then(Value::as_str);
         let kind = doc.pointer("/spec/names/kind").and_then(Value::as_str);
-        if let (Some(group), Some(kind)) = (group, kind) {
-            kinds.insert(format!("{group}/{kind}"));
+        let (Some(group), Some(kind)) = (group, kind) else {
+            continue;
+        };
+        // apiextensions.k8s.io/v1beta1 CRDs had one schema for every version.
+        let shared = doc.pointer("/spec/validation/openAPIV3Schema");
+        let mut versions = BTreeMap::new();
+        for version in doc
+            .pointer("/spec/versions")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let Some(name) = version.get("name").and_then(Value::as_str) else {
+                continue;
+            };
+            let schema = version
+                .pointer("/schema/openAPIV3Schema")
+                .or(shared)
+                .filter(|s| s.is_object())
+                .map(|s| crd_schema(s, true));
+            versions.insert(name.to_string(), schema);
         }
+        if let Some(name) = doc.pointer("/spec/version").and_then(Value::as_str) {
+            versions
+                .entry(name.to_string())
+                .or_insert_with(|| shared.map(|s| crd_schema(s, true)));
+        }
+        let crd = doc
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or(kind)
+            .to_string();
+        kinds.insert(format!("{group}/{kind}"), CustomKind { crd, versions });
     }
     kinds
 }
 
-/// Checks every document against the schemas of Kubernetes `1.minor`.
+/// An `openAPIV3Schema` of a CRD as a JSON Schema (draft 4) with the API server's semantics:
+/// fields not in `properties` are unknown (pruned by the server; an error here) unless
+/// `x-kubernetes-preserve-unknown-fields: true`; `x-kubernetes-int-or-string: true` accepts an
+/// integer or a string; the root (and `x-kubernetes-embedded-resource` objects) implicitly has
+/// `apiVersion`, `kind` and `metadata`.
+fn crd_schema(schema: &Value, root: bool) -> Value {
+    let Value::Object(m) = schema else {
+        return schema.clone();
+    };
+    let mut out = Map::new();
+    for (k, v) in m {
+        let v = match k.as_str() {
+            "properties" | "patternProperties" | "definitions" => match v {
+                Value::Object(props) => Value::Object(
+                    props
+                        .iter()
+                        .map(|(name, s)| (name.clone(), crd_schema(s, false)))
+                        .collect(),
+                ),
+                other => other.clone(),
+            },
+            "items" | "additionalProperties" | "not" => match v {
+                Value::Array(a) => Value::Array(a.iter().map(|s| crd_schema(s, false)).collect()),
+                Value::Object(_) => crd_schema(v, false),
+                other => other.clone(),
+            },
+            "allOf" | "anyOf" | "oneOf" => match v {
+                Value::Array(a) => Value::Array(a.iter().map(|s| crd_schema(s, false)).collect()),
+                other => other.clone(),
+            },
+            _ => v.clone(),
+        };
+        out.insert(k.clone(), v);
+    }
+    let flag = |key: &str| m.get(key).and_then(Value::as_bool) == Some(true);
+    if flag("x-kubernetes-int-or-string") {
+        out.remove("type");
+        let either = json!([{ "type": "integer" }, { "type": "string" }]);
+        match out.get_mut("anyOf") {
+            // An anyOf of its own (usually the int/string pattern branches) stays; both hold.
+            Some(_) => {
+                let all = out.entry("allOf").or_insert_with(|| json!([]));
+                if let Value::Array(a) = all {
+                    a.push(json!({ "anyOf": either }));
+                }
+            }
+            None => {
+                out.insert("anyOf".into(), either);
+            }
+        }
+    }
+    if (root || flag("x-kubernetes-embedded-resource"))
+        && let Some(Value::Object(props)) = out.get_mut("properties")
+    {
+        props
+            .entry("apiVersion")
+            .or_insert_with(|| json!({ "type": "string" }));
+        props
+            .entry("kind")
+            .or_insert_with(|| json!({ "type": "string" }));
+        props
+            .entry("metadata")
+            .or_insert_with(|| json!({ "type": "object" }));
+    }
+    if out.contains_key("properties")
+        && !out.contains_key("additionalProperties")
+        && !flag("x-kubernetes-preserve-unknown-fields")
+    {
+        out.insert("additionalProperties".into(), Value::Bool(false));
+    }
+    out.remove("$schema");
+    Value::Object(out)
+}
+
+/// Checks every document against the schemas of Kubernetes `1.minor`, and the custom resources
+/// of the release's CRDs against the CRDs' schemas.
 pub(super) fn check(
     documents: &[Document],
     minor: u64,
-    custom: &BTreeSet<String>,
+    custom: &BTreeMap<String, CustomKind>,
 ) -> Vec<Diagnostic> {
     let schemas = schemas(minor);
     let version = format!("1.{}", schemas.minor);
@@ -166,11 +282,52 @@ pub(super) fn check(
         }
         let key = format!("{api_version}/{}", doc.kind);
         if !schemas.index.contains_key(&key) {
-            let group = api_version.split('/').next().unwrap_or("");
-            if custom.contains(&format!("{group}/{}", doc.kind)) {
-                continue; // a custom resource of a CRD of the release: known, not validated
+            let (group, resource_version) =
+                api_version.rsplit_once('/').unwrap_or(("", api_version));
+            let Some(custom) = custom.get(&format!("{group}/{}", doc.kind)) else {
+                out.extend(unknown(doc, api_version, &key, schemas, &version));
+                continue;
+            };
+            let Some(schema) = custom.versions.get(resource_version) else {
+                let served: Vec<&str> = custom.versions.keys().map(String::as_str).collect();
+                let mut d = finding(
+                    doc,
+                    &["apiVersion:".to_string()],
+                    format!(
+                        "apiVersion: version {resource_version} of {} is not defined by the CRD {} (it defines {})",
+                        doc.kind,
+                        custom.crd,
+                        served.join(", ")
+                    ),
+                );
+                d.hint = format!("use one of the versions of the CRD {}", custom.crd);
+                out.push(d);
+                continue;
+            };
+            let Some(schema) = schema else {
+                continue; // a version without a schema: known, not validated
+            };
+            let validator = validators.entry(format!("crd:{key}")).or_insert_with(|| {
+                jsonschema::options()
+                    .with_draft(jsonschema::Draft::Draft4)
+                    .should_validate_formats(false)
+                    .build(schema)
+                    .ok()
+            });
+            if let Some(validator) = validator {
+                let label = format!(
+                    "schema of version {resource_version} of the CRD {}",
+                    custom.crd
+                );
+                let before = out.len();
+                report(doc, validator, &label, &mut out);
+                for d in &mut out[before..] {
+                    d.hint = format!(
+                        "fix the field named in the message; the schema is the one of the CRD {} shipped with the chart",
+                        custom.crd
+                    );
+                }
             }
-            out.extend(unknown(doc, api_version, &key, schemas, &version));
             continue;
         }
         let validator = validators.entry(key.clone()).or_insert_with(|| {
@@ -184,71 +341,78 @@ pub(super) fn check(
         let Some(validator) = validator else {
             continue;
         };
-        let instance = without_nulls(&doc.value);
-        let mut seen = BTreeSet::new();
-        for error in validator.iter_errors(&instance) {
-            let mut path: Vec<String> = Vec::new();
-            let mut anchors: Vec<String> = Vec::new();
-            for segment in error.instance_path().iter() {
-                match segment {
-                    jsonschema::paths::LocationSegment::Property(p) => {
-                        anchors.push(format!("{p}:"));
-                        path.push(p.to_string());
-                    }
-                    jsonschema::paths::LocationSegment::Index(i) => {
-                        if let Some(last) = path.last_mut() {
-                            last.push_str(&format!("[{i}]"));
-                        }
-                    }
-                }
-            }
-            let at = |path: &[String]| {
-                if path.is_empty() {
-                    "the document".to_string()
-                } else {
-                    path.join(".")
-                }
-            };
-            let message = match error.kind() {
-                jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } => {
-                    for field in unexpected {
-                        let mut full = path.clone();
-                        full.push(field.clone());
-                        let mut a = anchors.clone();
-                        a.push(format!("{field}:"));
-                        let message = format!(
-                            "{}: unknown field (not in the {key} schema of Kubernetes {version})",
-                            full.join(".")
-                        );
-                        if seen.insert(message.clone()) {
-                            out.push(finding(doc, &a, message));
-                        }
-                    }
-                    continue;
-                }
-                jsonschema::error::ValidationErrorKind::Required { property } => {
-                    let field = property.as_str().unwrap_or_default();
-                    let mut full = path.clone();
-                    full.push(field.to_string());
-                    format!(
-                        "{}: required field is missing (in {})",
-                        full.join("."),
-                        at(&path)
-                    )
-                }
-                // A Secret's values are never printed.
-                _ if doc.kind == "Secret" => {
-                    format!("{}: {}", at(&path), error.masked_with("the value"))
-                }
-                _ => format!("{}: {error}", at(&path)),
-            };
-            if seen.insert(message.clone()) {
-                let a: Vec<String> = anchors.clone();
-                out.push(finding(doc, &a, message));
-            }
-        }
+        let label = format!("{key} schema of Kubernetes {version}");
+        report(doc, validator, &label, &mut out);
     }
     out
+}
+
+/// The schema violations of `doc`, each with its field path and line; `label` names the schema.
+fn report(
+    doc: &Document,
+    validator: &jsonschema::Validator,
+    label: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    let instance = without_nulls(&doc.value);
+    let mut seen = BTreeSet::new();
+    for error in validator.iter_errors(&instance) {
+        let mut path: Vec<String> = Vec::new();
+        let mut anchors: Vec<String> = Vec::new();
+        for segment in error.instance_path().iter() {
+            match segment {
+                jsonschema::paths::LocationSegment::Property(p) => {
+                    anchors.push(format!("{p}:"));
+                    path.push(p.to_string());
+                }
+                jsonschema::paths::LocationSegment::Index(i) => {
+                    if let Some(last) = path.last_mut() {
+                        last.push_str(&format!("[{i}]"));
+                    }
+                }
+            }
+        }
+        let at = |path: &[String]| {
+            if path.is_empty() {
+                "the document".to_string()
+            } else {
+                path.join(".")
+            }
+        };
+        let message = match error.kind() {
+            jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } => {
+                for field in unexpected {
+                    let mut full = path.clone();
+                    full.push(field.clone());
+                    let mut a = anchors.clone();
+                    a.push(format!("{field}:"));
+                    let message = format!("{}: unknown field (not in the {label})", full.join("."));
+                    if seen.insert(message.clone()) {
+                        out.push(finding(doc, &a, message));
+                    }
+                }
+                continue;
+            }
+            jsonschema::error::ValidationErrorKind::Required { property } => {
+                let field = property.as_str().unwrap_or_default();
+                let mut full = path.clone();
+                full.push(field.to_string());
+                format!(
+                    "{}: required field is missing (in {})",
+                    full.join("."),
+                    at(&path)
+                )
+            }
+            // A Secret's values are never printed.
+            _ if doc.kind == "Secret" => {
+                format!("{}: {}", at(&path), error.masked_with("the value"))
+            }
+            _ => format!("{}: {error}", at(&path)),
+        };
+        if seen.insert(message.clone()) {
+            out.push(finding(doc, &anchors, message));
+        }
+    }
 }
 
 fn finding(doc: &Document, anchors: &[String], message: String) -> Diagnostic {

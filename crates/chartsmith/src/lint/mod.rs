@@ -6,7 +6,8 @@
 //! checked against the pod templates of the same release. Each finding is a [`Diagnostic`] naming
 //! the template, the line of the offending field in the rendered document, the resource, a message
 //! and a fix hint. A rule can be turned off per chart with the `Chart.yaml` annotation
-//! `chartsmith.dev/lint-disable: "rule-a,rule-b"`.
+//! `chartsmith.dev/lint-disable: "rule-a,rule-b"` or the chart's [lint config file](CONFIG_FILE).
+//! Custom resources are validated against the `openAPIV3Schema` of the CRDs the chart ships.
 //!
 //! ```
 //! use chartsmith::{loader, lint::{lint, LintOptions}};
@@ -31,7 +32,7 @@ use serde_json::Value;
 
 use crate::chart::Chart;
 use crate::error::Result;
-use crate::template::{TemplateOptions, template};
+use crate::template::{Rendered, TemplateOptions, template};
 use crate::values::Values;
 
 pub use kubernetes::supported_versions as supported_kube_versions;
@@ -253,9 +254,21 @@ impl LintReport {
     }
 }
 
-/// Renders `chart` with `user_values` and runs every rule on the result.
+/// Renders `chart` with `user_values` and runs every rule on the result ([`validate`]).
 pub fn lint(chart: &Chart, user_values: &Values, options: &LintOptions) -> Result<LintReport> {
     let rendered = template(chart, user_values, &options.template)?;
+    validate(chart, &rendered, options)
+}
+
+/// Runs every rule on `rendered`, the result of rendering `chart` with `options.template`
+/// (`chartsmith template --validate` renders once, validates, then prints). `chart` is the chart
+/// as loaded: its `values.yaml` files, annotations and [lint config files](CONFIG_FILE), of every
+/// subchart (also those a condition disables), are read from it.
+pub fn validate(chart: &Chart, rendered: &Rendered, options: &LintOptions) -> Result<LintReport> {
+    let mut disabled = Vec::new();
+    let mut external = options.external.clone();
+    collect_disabled(chart, chart.name(), &mut disabled, &mut external)?;
+
     let mut documents = Vec::new();
     for m in rendered.manifests.iter().chain(&rendered.hooks) {
         let value = crate::yaml::from_str(&m.content, &m.source)?;
@@ -263,7 +276,7 @@ pub fn lint(chart: &Chart, user_values: &Values, options: &LintOptions) -> Resul
             documents.push(Document::new(m, value));
         }
     }
-    let mut diagnostics = check_documents(&documents, &options.external);
+    let mut diagnostics = check_documents(&documents, &external);
     let mut crds = Vec::new();
     for (path, content) in &rendered.crds {
         for part in split_documents(content) {
@@ -282,8 +295,6 @@ pub fn lint(chart: &Chart, user_values: &Values, options: &LintOptions) -> Resul
     // subchart disabled by a condition is still checked.
     collect_values_findings(chart, chart.name(), &mut diagnostics);
 
-    let mut disabled = Vec::new();
-    collect_disabled(chart, chart.name(), &mut disabled);
     diagnostics.retain(|d| {
         !options.disabled.iter().any(|r| r == d.rule)
             && !disabled.iter().any(|(prefix, rules)| {
@@ -296,6 +307,70 @@ pub fn lint(chart: &Chart, user_values: &Values, options: &LintOptions) -> Resul
         chart: chart.name().to_string(),
         diagnostics,
     })
+}
+
+/// A lint config file is unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum LintError {
+    /// The file is not YAML of the expected shape.
+    #[error("{file}: {message}")]
+    Config {
+        /// The file (`mychart/.chartsmith-lint.yaml`).
+        file: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The file disables a rule that does not exist.
+    #[error("{file}: unknown lint rule `{rule}` in `disable` (rules: {known})")]
+    UnknownRule {
+        /// The file (`mychart/.chartsmith-lint.yaml`).
+        file: String,
+        /// The id as written.
+        rule: String,
+        /// The known ids, comma-separated.
+        known: String,
+    },
+}
+
+/// The lint config file at a chart's root: `disable` (rule ids turned off for the chart and its
+/// subcharts) and `external` (`NAME`, `ConfigMap/NAME` or `Secret/NAME`, managed outside the
+/// chart). Read from the chart's files, so it works for archives too; merged with the
+/// [`DISABLE_ANNOTATION`] and [`LintOptions`].
+pub const CONFIG_FILE: &str = ".chartsmith-lint.yaml";
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LintConfig {
+    #[serde(default)]
+    disable: Vec<String>,
+    #[serde(default)]
+    external: Vec<String>,
+}
+
+fn read_config(chart: &Chart, prefix: &str) -> Result<Option<LintConfig>> {
+    let Some(file) = chart.files.iter().find(|f| f.name == CONFIG_FILE) else {
+        return Ok(None);
+    };
+    let path = format!("{prefix}/{CONFIG_FILE}");
+    let bad = |message: String| LintError::Config {
+        file: path.clone(),
+        message,
+    };
+    let text = std::str::from_utf8(&file.data).map_err(|e| bad(e.to_string()))?;
+    let value = crate::yaml::from_str(text, &path)?;
+    if value.is_null() {
+        return Ok(Some(LintConfig::default()));
+    }
+    let config: LintConfig = serde_json::from_value(value).map_err(|e| bad(e.to_string()))?;
+    if let Some(unknown) = config.disable.iter().find(|id| rule(id.trim()).is_none()) {
+        return Err(LintError::UnknownRule {
+            file: path,
+            rule: unknown.clone(),
+            known: RULES.iter().map(|r| r.id).collect::<Vec<_>>().join(", "),
+        }
+        .into());
+    }
+    Ok(Some(config))
 }
 
 /// The documents of a multi-document YAML file (split on `---` lines).
@@ -327,18 +402,38 @@ fn collect_values_findings(chart: &Chart, prefix: &str, out: &mut Vec<Diagnostic
     }
 }
 
-fn collect_disabled(chart: &Chart, prefix: &str, out: &mut Vec<(String, BTreeSet<String>)>) {
+/// The rules disabled per chart (annotation and config file, by file prefix) and the external
+/// names of the config files.
+fn collect_disabled(
+    chart: &Chart,
+    prefix: &str,
+    out: &mut Vec<(String, BTreeSet<String>)>,
+    external: &mut Vec<String>,
+) -> Result<()> {
+    let mut rules: BTreeSet<String> = BTreeSet::new();
     if let Some(list) = chart.metadata.annotations.get(DISABLE_ANNOTATION) {
-        let rules = list
-            .split(',')
-            .map(|r| r.trim().to_string())
-            .filter(|r| !r.is_empty())
-            .collect();
+        rules.extend(
+            list.split(',')
+                .map(|r| r.trim().to_string())
+                .filter(|r| !r.is_empty()),
+        );
+    }
+    if let Some(config) = read_config(chart, prefix)? {
+        rules.extend(config.disable.iter().map(|r| r.trim().to_string()));
+        external.extend(config.external);
+    }
+    if !rules.is_empty() {
         out.push((prefix.to_string(), rules));
     }
     for sub in &chart.dependencies {
-        collect_disabled(sub, &format!("{prefix}/charts/{}", sub.name()), out);
+        collect_disabled(
+            sub,
+            &format!("{prefix}/charts/{}", sub.name()),
+            out,
+            external,
+        )?;
     }
+    Ok(())
 }
 
 /// A JSON view of diagnostics: a list of objects with file, line, column, rule, severity,

@@ -1,8 +1,6 @@
 //! The Kubernetes schema layer: findings on parsed documents, and the freshness of the
 //! generated schema files.
 
-use std::collections::BTreeSet;
-
 use super::Document;
 use super::kubernetes::{check, custom_kinds, embedded};
 
@@ -78,15 +76,62 @@ fn unknown_kinds_are_skipped_and_crd_kinds_known() {
         35,
     );
     assert_eq!(f[0].0, "unknown-kind");
-    let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n  scope: Namespaced\n  versions: []\n";
+    let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n  scope: Namespaced\n  versions: [{name: v1, served: true, storage: true}]\n";
     let crd = Document::parse("c/crds/w.yaml", crd).expect("crd");
     let widget = Document::parse(
         "c/templates/w.yaml",
         "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n",
     )
     .expect("w");
-    let custom: BTreeSet<String> = custom_kinds(std::iter::once(&crd.value));
+    // A version without a schema: known, not validated.
+    let custom = custom_kinds(std::iter::once(&crd.value));
     assert!(check(&[widget], 35, &custom).is_empty());
+}
+
+const CRD: &str = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n  scope: Namespaced\n  versions:\n    - name: v1\n      served: true\n      storage: true\n      schema:\n        openAPIV3Schema:\n          type: object\n          properties:\n            spec:\n              type: object\n              required: [size]\n              properties:\n                size: {type: integer}\n                port: {x-kubernetes-int-or-string: true}\n                extra: {type: object, x-kubernetes-preserve-unknown-fields: true}\n                labels: {type: object, additionalProperties: {type: string}}\n";
+
+fn crd_findings(widget: &str) -> Vec<(String, String, Option<usize>)> {
+    let crd = Document::parse("c/crds/w.yaml", CRD).expect("crd");
+    let widget = Document::parse("c/templates/w.yaml", widget).expect("widget");
+    let custom = custom_kinds(std::iter::once(&crd.value));
+    check(&[widget], 35, &custom)
+        .into_iter()
+        .map(|d| (d.rule.to_string(), d.message, d.line))
+        .collect()
+}
+
+#[test]
+fn custom_resources_are_validated_against_their_crd_schema() {
+    let ok = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  labels: {a: b}\nspec:\n  size: 3\n  port: http\n  extra: {any: {thing: 1}}\n  labels: {x: z}\n";
+    assert_eq!(crd_findings(ok), []);
+    assert_eq!(crd_findings(&ok.replace("port: http", "port: 8080")), []);
+
+    let f = crd_findings(&ok.replace("  size: 3\n", "  size: 3\n  colour: blue\n"));
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0].0, "kubernetes-schema");
+    assert!(f[0].1.starts_with("spec.colour: unknown field"), "{f:?}");
+    assert!(f[0].1.contains("CRD widgets.example.com"), "{f:?}");
+    assert_eq!(f[0].2, Some(8));
+
+    let f = crd_findings(&ok.replace("size: 3", "size: three"));
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert!(f[0].1.starts_with("spec.size:"), "{f:?}");
+    assert_eq!(f[0].2, Some(7));
+
+    let f = crd_findings(&ok.replace("port: http", "port: [1]"));
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert!(f[0].1.starts_with("spec.port:"), "{f:?}");
+
+    let f = crd_findings(&ok.replace("  size: 3\n", ""));
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert!(f[0].1.starts_with("spec.size: required"), "{f:?}");
+
+    let f = crd_findings(&ok.replace("example.com/v1", "example.com/v2"));
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert!(
+        f[0].1.contains("version v2 of Widget is not defined"),
+        "{f:?}"
+    );
 }
 
 /// The committed schema files must match their recorded generator input. Regenerating them
