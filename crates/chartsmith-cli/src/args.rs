@@ -24,6 +24,12 @@ pub enum Command {
     Show(ShowArgs),
     /// Create a new chart directory with a starter chart.
     Create(CreateArgs),
+    /// Package chart directories into reproducible, versioned chart archives.
+    #[command(disable_version_flag = true)]
+    Package(PackageArgs),
+    /// Work with chart repositories.
+    #[command(subcommand)]
+    Repo(RepoCommand),
     /// Render charts and check the manifests with cross-resource rules.
     Lint(LintArgs),
     /// Install a chart as a new release (recorded in the state directory).
@@ -193,6 +199,48 @@ pub struct ShowArgs {
 pub struct CreateArgs {
     /// The chart directory to create; its last component is the chart name.
     pub name: PathBuf,
+}
+
+/// `chartsmith package`.
+#[derive(Debug, Args)]
+pub struct PackageArgs {
+    /// The chart directories.
+    #[arg(required = true, value_name = "CHART")]
+    pub charts: Vec<PathBuf>,
+    /// The directory to write the archives to.
+    #[arg(
+        short = 'd',
+        long = "destination",
+        value_name = "DIR",
+        default_value = "."
+    )]
+    pub destination: PathBuf,
+    /// Set the chart's version (SemVer 2).
+    #[arg(long = "version", value_name = "VERSION")]
+    pub version: Option<String>,
+    /// Set the chart's appVersion.
+    #[arg(long = "app-version", value_name = "VERSION")]
+    pub app_version: Option<String>,
+}
+
+/// `chartsmith repo`.
+#[derive(Debug, Subcommand)]
+pub enum RepoCommand {
+    /// Generate an index.yaml for a directory of chart archives.
+    Index(RepoIndexArgs),
+}
+
+/// `chartsmith repo index`.
+#[derive(Debug, Args)]
+pub struct RepoIndexArgs {
+    /// The directory holding the chart archives; index.yaml is written there.
+    pub dir: PathBuf,
+    /// The URL of the chart repository (prefixes each archive in `urls`).
+    #[arg(long = "url", value_name = "URL")]
+    pub url: Option<String>,
+    /// Merge the generated index into this existing index file.
+    #[arg(long = "merge", value_name = "FILE")]
+    pub merge: Option<PathBuf>,
 }
 
 /// Output formats of `lint`.

@@ -9,7 +9,8 @@ use chartsmith::template::{TemplateOptions, template};
 use chartsmith::values::{ValueOptions, compute};
 
 use crate::args::{
-    Cli, Command, CreateArgs, Format, ShowArgs, ShowWhat, TemplateArgs, ValueFlags, ValuesArgs,
+    Cli, Command, CreateArgs, Format, PackageArgs, RepoCommand, RepoIndexArgs, ShowArgs, ShowWhat,
+    TemplateArgs, ValueFlags, ValuesArgs,
 };
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -18,6 +19,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Values(args) => run_values(args),
         Command::Show(args) => run_show(args),
         Command::Create(args) => run_create(args),
+        Command::Package(args) => run_package(args),
+        Command::Repo(RepoCommand::Index(args)) => run_repo_index(args),
         Command::Lint(args) => crate::lint::run_lint(args),
         Command::Install(args) => crate::releases::run_install(args),
         Command::Upgrade(args) => crate::releases::run_upgrade(args),
@@ -218,5 +221,31 @@ fn run_show(args: ShowArgs) -> Result<()> {
 fn run_create(args: CreateArgs) -> Result<()> {
     chartsmith::create::create(&args.name)?;
     println!("Creating {}", args.name.display());
+    Ok(())
+}
+
+fn run_package(args: PackageArgs) -> Result<()> {
+    let options = chartsmith::package::PackageOptions {
+        destination: args.destination.clone(),
+        version: args.version.clone(),
+        app_version: args.app_version.clone(),
+        ..Default::default()
+    };
+    for chart in &args.charts {
+        let path = chartsmith::package::package(chart, &options)
+            .with_context(|| format!("packaging {}", chart.display()))?;
+        out(&format!(
+            "Successfully packaged chart and saved it to: {}\n",
+            path.display()
+        ))?;
+    }
+    Ok(())
+}
+
+fn run_repo_index(args: RepoIndexArgs) -> Result<()> {
+    let index = chartsmith::repo::index(&args.dir, args.url.as_deref(), args.merge.as_deref())?;
+    let target = args.dir.join("index.yaml");
+    std::fs::write(&target, index.to_yaml())
+        .with_context(|| format!("writing {}", target.display()))?;
     Ok(())
 }

@@ -55,6 +55,12 @@ pub enum Error {
     /// A lint config file is unusable.
     #[error(transparent)]
     Lint(#[from] crate::lint::LintError),
+    /// A chart could not be packaged.
+    #[error(transparent)]
+    Package(#[from] crate::package::PackageError),
+    /// A repository index could not be built or read.
+    #[error(transparent)]
+    Repo(#[from] crate::repo::RepoError),
 }
 
 impl Error {

@@ -253,6 +253,13 @@ pub fn ignore_rules(dir: &Path) -> Result<ignore::gitignore::Gitignore> {
     })
 }
 
+/// The files of a chart directory as [`load_dir`] reads them (ignore rules applied, links checked,
+/// limits enforced), sorted by name, subchart directories under `charts/` included as plain files.
+pub(crate) fn read_chart_files(dir: &Path, options: &LoadOptions) -> Result<Vec<File>> {
+    let mut budget = Budget::new(options, dir.display().to_string());
+    read_dir_files(dir, &mut budget)
+}
+
 const MAX_SUBCHART_DEPTH: usize = 16;
 
 struct Budget {

@@ -7,5 +7,6 @@ mod golden;
 mod helm_conformance;
 mod interop;
 mod lint;
+mod packaging;
 mod releases;
 mod support;

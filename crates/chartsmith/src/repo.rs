@@ -1,0 +1,352 @@
+//! Chart repositories: Helm's `index.yaml` (`chartsmith repo index`).
+//!
+//! An index lists, per chart name, every packaged version, newest first by SemVer, with its
+//! `Chart.yaml` fields, the sha256 `digest` of the archive, its `urls` and when it was `created`.
+//! Archives are loaded as hostile input (see [`crate::loader`]) and an index file read for merging
+//! is parsed with bounded YAML and size limits; invalid entries of it are dropped, as Helm drops them.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::chart::Metadata;
+use crate::error::{Error, Result};
+use crate::loader::{self, LoadOptions};
+
+/// Largest index file read for merging (64 MiB).
+pub const MAX_INDEX_BYTES: u64 = 64 << 20;
+
+/// Helm's `index.yaml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IndexFile {
+    /// Always `v1`.
+    pub api_version: String,
+    /// Chart name → versions, newest first.
+    #[serde(default)]
+    pub entries: BTreeMap<String, Vec<ChartVersion>>,
+    /// When the index was generated (RFC 3339).
+    #[serde(default)]
+    pub generated: String,
+}
+
+/// One packaged chart version of an index.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChartVersion {
+    /// The chart's `Chart.yaml`.
+    #[serde(flatten)]
+    pub metadata: Metadata,
+    /// Where the archive can be downloaded.
+    #[serde(default)]
+    pub urls: Vec<String>,
+    /// When the entry was added (RFC 3339).
+    #[serde(default)]
+    pub created: String,
+    /// sha256 of the archive, in hex.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub digest: String,
+}
+
+/// Why an index could not be built or read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RepoError {
+    /// An index file is unusable.
+    #[error("{file}: invalid repository index: {reason}")]
+    InvalidIndex {
+        /// The index file.
+        file: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl Default for IndexFile {
+    fn default() -> Self {
+        IndexFile {
+            api_version: "v1".into(),
+            entries: BTreeMap::new(),
+            generated: now(),
+        }
+    }
+}
+
+impl IndexFile {
+    /// Parses an index file's text (untrusted: bounded YAML, every entry validated; entries with
+    /// an invalid name or version are dropped).
+    pub fn from_yaml(text: &str, file: &str) -> Result<IndexFile> {
+        let invalid = |reason: String| -> Error {
+            RepoError::InvalidIndex {
+                file: file.to_string(),
+                reason,
+            }
+            .into()
+        };
+        if text.len() as u64 > MAX_INDEX_BYTES {
+            return Err(invalid(format!("larger than {MAX_INDEX_BYTES} bytes")));
+        }
+        let value = crate::yaml::from_str(text, file)?;
+        if !value.is_object() {
+            return Err(invalid(format!(
+                "expected a mapping, found {}",
+                crate::yaml::kind_name(&value)
+            )));
+        }
+        let mut index: IndexFile = serde_path_to_error::deserialize(value)
+            .map_err(|e| invalid(format!("{}: {}", e.path(), e.inner())))?;
+        if index.api_version.is_empty() {
+            return Err(invalid("no API version".into()));
+        }
+        for versions in index.entries.values_mut() {
+            versions.retain(|v| v.metadata.validate(file).is_ok());
+        }
+        index.entries.retain(|name, versions| {
+            versions.retain(|v| &v.metadata.name == name);
+            !versions.is_empty()
+        });
+        index.sort_entries();
+        Ok(index)
+    }
+
+    /// Reads an index file from disk.
+    pub fn load(path: &Path) -> Result<IndexFile> {
+        let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        if meta.len() > MAX_INDEX_BYTES {
+            return Err(RepoError::InvalidIndex {
+                file: path.display().to_string(),
+                reason: format!("larger than {MAX_INDEX_BYTES} bytes"),
+            }
+            .into());
+        }
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        IndexFile::from_yaml(&text, &path.display().to_string())
+    }
+
+    /// The index as YAML, as Helm writes it (keys sorted).
+    pub fn to_yaml(&self) -> String {
+        serde_json::to_value(self)
+            .map(|v| crate::yaml::to_string(&v))
+            .unwrap_or_default()
+    }
+
+    /// Whether the index has this chart version.
+    pub fn has(&self, name: &str, version: &str) -> bool {
+        self.entries
+            .get(name)
+            .is_some_and(|vs| vs.iter().any(|v| v.metadata.version == version))
+    }
+
+    /// Adds the versions of `other` that this index does not have (Helm's `Merge`).
+    pub fn merge(&mut self, other: IndexFile) {
+        for (name, versions) in other.entries {
+            for v in versions {
+                if !self.has(&name, &v.metadata.version) {
+                    self.entries.entry(name.clone()).or_default().push(v);
+                }
+            }
+        }
+        self.sort_entries();
+    }
+
+    /// Sorts every chart's versions newest first by SemVer.
+    pub fn sort_entries(&mut self) {
+        for versions in self.entries.values_mut() {
+            versions.sort_by(|a, b| {
+                let va = semver::Version::parse(&a.metadata.version).ok();
+                let vb = semver::Version::parse(&b.metadata.version).ok();
+                vb.cmp(&va)
+            });
+        }
+    }
+}
+
+/// Builds the index of the chart archives in `dir` (`*.tgz` and `*/*.tgz`, as Helm looks). `url`
+/// prefixes each archive's path in `urls`; `merge` is an existing index whose entries are kept
+/// unless the directory has the same chart version (a missing file counts as empty).
+pub fn index(dir: &Path, url: Option<&str>, merge: Option<&Path>) -> Result<IndexFile> {
+    let created = now();
+    let mut index = IndexFile {
+        generated: created.clone(),
+        ..IndexFile::default()
+    };
+    for path in archives(dir)? {
+        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        let chart =
+            loader::load_archive(&bytes, &path.display().to_string(), &LoadOptions::default())?;
+        let rel = path
+            .strip_prefix(dir)
+            .unwrap_or(&path)
+            .to_string_lossy()
+            .replace('\\', "/");
+        let link = match url {
+            Some(u) if !u.is_empty() => format!("{}/{rel}", u.trim_end_matches('/')),
+            _ => rel,
+        };
+        let name = chart.name().to_string();
+        if index.has(&name, &chart.metadata.version) {
+            continue;
+        }
+        index.entries.entry(name).or_default().push(ChartVersion {
+            metadata: chart.metadata,
+            urls: vec![link],
+            created: created.clone(),
+            digest: hex(&Sha256::digest(&bytes)),
+        });
+    }
+    if let Some(merge) = merge
+        && merge.exists()
+    {
+        index.merge(IndexFile::load(merge)?);
+    }
+    index.sort_entries();
+    Ok(index)
+}
+
+fn archives(dir: &Path) -> Result<Vec<PathBuf>> {
+    let read = |d: &Path| -> Result<Vec<std::fs::DirEntry>> {
+        let mut list: Vec<_> = std::fs::read_dir(d)
+            .map_err(|e| Error::io(d, e))?
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| Error::io(d, e))?;
+        list.sort_by_key(|e| e.file_name());
+        Ok(list)
+    };
+    let is_tgz = |e: &std::fs::DirEntry| {
+        e.file_name().to_str().is_some_and(|n| n.ends_with(".tgz"))
+            && e.file_type().is_ok_and(|t| t.is_file())
+    };
+    let mut found = Vec::new();
+    let mut nested = Vec::new();
+    for entry in read(dir)? {
+        if is_tgz(&entry) {
+            found.push(entry.path());
+        } else if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            for inner in read(&entry.path())? {
+                if is_tgz(&inner) {
+                    nested.push(inner.path());
+                }
+            }
+        }
+    }
+    found.extend(nested);
+    Ok(found)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn now() -> String {
+    jiff::Timestamp::now().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::package::{PackageOptions, package};
+
+    fn chart(dir: &Path, name: &str, version: &str) -> PathBuf {
+        let c = dir.join(format!("src-{name}-{version}"));
+        std::fs::create_dir_all(c.join("templates")).unwrap();
+        std::fs::write(
+            c.join("Chart.yaml"),
+            format!("apiVersion: v2\nname: {name}\nversion: {version}\nappVersion: \"1.0\"\ndescription: d\n"),
+        )
+        .unwrap();
+        c
+    }
+
+    fn pack(src: &Path, dest: &Path) -> PathBuf {
+        let o = PackageOptions {
+            destination: dest.to_path_buf(),
+            mtime: Some(0),
+            ..Default::default()
+        };
+        package(src, &o).unwrap()
+    }
+
+    #[test]
+    fn entries_newest_first_with_digests_and_urls() {
+        let work = tempfile::tempdir().unwrap();
+        let repo = work.path().join("repo");
+        for v in ["1.2.0", "1.10.0", "1.10.0-rc.1", "0.9.0"] {
+            pack(&chart(work.path(), "app", v), &repo);
+        }
+        pack(&chart(work.path(), "db", "2.0.0"), &repo.join("nested"));
+        let index = index(&repo, Some("https://charts.example.com/"), None).unwrap();
+        let versions: Vec<_> = index.entries["app"]
+            .iter()
+            .map(|v| v.metadata.version.as_str())
+            .collect();
+        assert_eq!(versions, ["1.10.0", "1.10.0-rc.1", "1.2.0", "0.9.0"]);
+        let first = &index.entries["app"][0];
+        assert_eq!(first.urls, ["https://charts.example.com/app-1.10.0.tgz"]);
+        let bytes = std::fs::read(repo.join("app-1.10.0.tgz")).unwrap();
+        assert_eq!(first.digest, hex(&Sha256::digest(&bytes)));
+        assert_eq!(first.digest.len(), 64);
+        assert_eq!(
+            index.entries["db"][0].urls,
+            ["https://charts.example.com/nested/db-2.0.0.tgz"]
+        );
+        assert!(first.created.parse::<jiff::Timestamp>().is_ok());
+
+        let yaml = index.to_yaml();
+        assert!(
+            yaml.starts_with("apiVersion: v1\nentries:\n  app:\n  - apiVersion: v2\n"),
+            "{yaml}"
+        );
+        assert!(yaml.contains("\ngenerated: "), "{yaml}");
+        let back = IndexFile::from_yaml(&yaml, "index.yaml").unwrap();
+        assert_eq!(back, index);
+
+        let bare = super::index(&repo, None, None).unwrap();
+        assert_eq!(bare.entries["app"][0].urls, ["app-1.10.0.tgz"]);
+    }
+
+    #[test]
+    fn merge_keeps_entries_not_in_the_directory() {
+        let work = tempfile::tempdir().unwrap();
+        let repo = work.path().join("repo");
+        pack(&chart(work.path(), "app", "2.0.0"), &repo);
+        let old = work.path().join("old.yaml");
+        std::fs::write(
+            &old,
+            "apiVersion: v1\nentries:\n  app:\n  - name: app\n    version: 1.0.0\n    apiVersion: v2\n    urls: [https://old/app-1.0.0.tgz]\n    digest: abc\n    created: \"2020-01-01T00:00:00Z\"\n  - name: app\n    version: 2.0.0\n    apiVersion: v2\n    digest: stale\n  - name: app\n    version: not-semver\n    apiVersion: v2\n  other:\n  - name: other\n    version: 0.1.0\n    apiVersion: v2\ngenerated: \"2020-01-01T00:00:00Z\"\n",
+        )
+        .unwrap();
+        let index = index(&repo, None, Some(&old)).unwrap();
+        let app: Vec<_> = index.entries["app"]
+            .iter()
+            .map(|v| (v.metadata.version.as_str(), v.digest.as_str()))
+            .collect();
+        assert_eq!(app.len(), 2);
+        assert_eq!(app[1], ("1.0.0", "abc"));
+        assert_ne!(app[0].1, "stale");
+        assert!(index.entries.contains_key("other"));
+        // A missing merge file is an empty index.
+        assert!(super::index(&repo, None, Some(&work.path().join("none.yaml"))).is_ok());
+    }
+
+    #[test]
+    fn hostile_index_files_are_refused() {
+        assert!(IndexFile::from_yaml("- a\n", "i.yaml").is_err());
+        assert!(IndexFile::from_yaml("entries: {}\n", "i.yaml").is_err());
+        let mut bomb = String::from("apiVersion: v1\na: &a [x,x,x,x,x,x,x,x,x]\n");
+        for (p, n) in [
+            ("a", "b"),
+            ("b", "c"),
+            ("c", "d"),
+            ("d", "e"),
+            ("e", "f"),
+            ("f", "g"),
+        ] {
+            bomb.push_str(&format!(
+                "{n}: &{n} [{}]\n",
+                vec![format!("*{p}"); 9].join(",")
+            ));
+        }
+        assert!(IndexFile::from_yaml(&bomb, "i.yaml").is_err());
+    }
+}
