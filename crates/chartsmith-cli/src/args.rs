@@ -17,6 +17,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Render a chart's templates locally and print the manifests, as `helm template` does.
+    #[command(disable_version_flag = true)]
     Template(TemplateArgs),
     /// Print the computed values that the chart's templates see.
     Values(ValuesArgs),
@@ -30,6 +31,12 @@ pub enum Command {
     /// Work with chart repositories.
     #[command(subcommand)]
     Repo(RepoCommand),
+    /// Manage a chart's dependencies (list, update, build from Chart.lock).
+    #[command(subcommand)]
+    Dependency(DependencyCommand),
+    /// Download a chart from a repository (`REPO/CHART`), verifying its digest.
+    #[command(disable_version_flag = true)]
+    Pull(PullArgs),
     /// Render charts and check the manifests with cross-resource rules.
     Lint(LintArgs),
     /// Install a chart as a new release (recorded in the state directory).
@@ -115,9 +122,12 @@ pub struct TemplateArgs {
     /// `release-name`).
     #[arg(value_name = "NAME|CHART")]
     pub first: String,
-    /// The chart: a directory or a .tgz archive.
+    /// The chart: a directory, a .tgz archive or `REPO/CHART` of an added repository.
     #[arg(value_name = "CHART")]
     pub chart: Option<String>,
+    /// The version range of a `REPO/CHART` chart (default: the newest release).
+    #[arg(long = "version", value_name = "RANGE")]
+    pub version: Option<String>,
     /// Values flags.
     #[command(flatten)]
     pub values: ValueFlags,
@@ -228,6 +238,77 @@ pub struct PackageArgs {
 pub enum RepoCommand {
     /// Generate an index.yaml for a directory of chart archives.
     Index(RepoIndexArgs),
+    /// Add a chart repository (its index is fetched and validated).
+    Add(RepoAddArgs),
+    /// List the chart repositories.
+    List,
+    /// Refresh the cached indexes of the repositories (all, or those named).
+    Update(RepoUpdateArgs),
+    /// Remove a chart repository.
+    Remove(RepoRemoveArgs),
+}
+
+/// `chartsmith repo add`.
+#[derive(Debug, Args)]
+pub struct RepoAddArgs {
+    /// The repository's name.
+    pub name: String,
+    /// Its URL (the directory holding index.yaml).
+    pub url: String,
+}
+
+/// `chartsmith repo update`.
+#[derive(Debug, Args)]
+pub struct RepoUpdateArgs {
+    /// Only these repositories.
+    pub names: Vec<String>,
+}
+
+/// `chartsmith repo remove`.
+#[derive(Debug, Args)]
+pub struct RepoRemoveArgs {
+    /// The repository's name.
+    pub name: String,
+}
+
+/// `chartsmith dependency`.
+#[derive(Debug, Subcommand)]
+pub enum DependencyCommand {
+    /// List the dependencies of Chart.yaml and whether charts/ satisfies them.
+    List(DependencyArgs),
+    /// Resolve the version ranges, vendor the archives into charts/ and write Chart.lock.
+    Update(DependencyArgs),
+    /// Vendor exactly the versions Chart.lock pins into charts/.
+    Build(DependencyArgs),
+}
+
+/// The chart of a `dependency` verb.
+#[derive(Debug, Args)]
+pub struct DependencyArgs {
+    /// The chart directory.
+    #[arg(default_value = ".")]
+    pub chart: PathBuf,
+}
+
+/// `chartsmith pull`.
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    /// The chart, as `REPO/CHART`.
+    pub chart: String,
+    /// A version range (default: the newest release).
+    #[arg(long = "version", value_name = "RANGE")]
+    pub version: Option<String>,
+    /// The directory to write to.
+    #[arg(
+        short = 'd',
+        long = "destination",
+        value_name = "DIR",
+        default_value = "."
+    )]
+    pub destination: PathBuf,
+    /// Unpack the chart into DIR/CHART instead of writing the archive.
+    #[arg(long = "untar")]
+    pub untar: bool,
 }
 
 /// `chartsmith repo index`.

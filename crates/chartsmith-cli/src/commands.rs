@@ -9,8 +9,8 @@ use chartsmith::template::{TemplateOptions, template};
 use chartsmith::values::{ValueOptions, compute};
 
 use crate::args::{
-    Cli, Command, CreateArgs, Format, PackageArgs, RepoCommand, RepoIndexArgs, ShowArgs, ShowWhat,
-    TemplateArgs, ValueFlags, ValuesArgs,
+    Cli, Command, CreateArgs, DependencyCommand, Format, PackageArgs, PullArgs, RepoCommand,
+    RepoIndexArgs, ShowArgs, ShowWhat, TemplateArgs, ValueFlags, ValuesArgs,
 };
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -21,6 +21,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Create(args) => run_create(args),
         Command::Package(args) => run_package(args),
         Command::Repo(RepoCommand::Index(args)) => run_repo_index(args),
+        Command::Repo(command) => run_repo(command),
+        Command::Dependency(command) => run_dependency(command),
+        Command::Pull(args) => run_pull(args),
         Command::Lint(args) => crate::lint::run_lint(args),
         Command::Install(args) => crate::releases::run_install(args),
         Command::Upgrade(args) => crate::releases::run_upgrade(args),
@@ -67,6 +70,7 @@ fn run_template(args: TemplateArgs) -> Result<()> {
         None => ("release-name".to_string(), args.first.clone()),
         Some(chart) => (args.first.clone(), chart.clone()),
     };
+    let chart_path = resolve_chart_reference(&chart_path, args.version.as_deref())?;
     let chart = load(Path::new(&chart_path))?;
     let user_values = args.values.to_options().merge()?;
     let options = TemplateOptions {
@@ -248,4 +252,127 @@ fn run_repo_index(args: RepoIndexArgs) -> Result<()> {
     std::fs::write(&target, index.to_yaml())
         .with_context(|| format!("writing {}", target.display()))?;
     Ok(())
+}
+
+/// A chart argument that is not a local path but `REPO/CHART` of an added repository is
+/// downloaded (verified) into the cache; anything else is returned as it is.
+fn resolve_chart_reference(chart: &str, version: Option<&str>) -> Result<String> {
+    if Path::new(chart).exists() {
+        return Ok(chart.to_string());
+    }
+    let settings = chartsmith::repositories::RepoSettings::from_env();
+    if let Some((repo, name)) = chart.split_once('/')
+        && !name.contains('/')
+        && chartsmith::repositories::RepositoriesFile::load(&settings)?
+            .get(repo)
+            .is_some()
+    {
+        let path = chartsmith::repositories::locate(&settings, chart, version)?;
+        return Ok(path.display().to_string());
+    }
+    Ok(chart.to_string())
+}
+
+fn run_repo(command: RepoCommand) -> Result<()> {
+    use chartsmith::repositories as repos;
+    let settings = repos::RepoSettings::from_env();
+    match command {
+        RepoCommand::Index(args) => run_repo_index(args),
+        RepoCommand::Add(args) => {
+            repos::add(&settings, &args.name, &args.url)?;
+            out(&format!(
+                "\"{}\" has been added to your repositories\n",
+                args.name
+            ))
+        }
+        RepoCommand::List => {
+            let list = repos::list(&settings)?;
+            if list.is_empty() {
+                anyhow::bail!("no repositories to show");
+            }
+            let width = list.iter().map(|r| r.name.len()).max().unwrap_or(4).max(4);
+            let mut text = format!("{:<width$}\tURL\n", "NAME");
+            for r in list {
+                text.push_str(&format!("{:<width$}\t{}\n", r.name, r.url));
+            }
+            out(&text)
+        }
+        RepoCommand::Update(args) => {
+            for name in repos::update(&settings, &args.names)? {
+                out(&format!(
+                    "...Successfully got an update from the \"{name}\" chart repository\n"
+                ))?;
+            }
+            out("Update Complete. Happy Helming!\n")
+        }
+        RepoCommand::Remove(args) => {
+            repos::remove(&settings, &args.name)?;
+            out(&format!(
+                "\"{}\" has been removed from your repositories\n",
+                args.name
+            ))
+        }
+    }
+}
+
+fn run_dependency(command: DependencyCommand) -> Result<()> {
+    use chartsmith::dependency;
+    let settings = chartsmith::repositories::RepoSettings::from_env();
+    match command {
+        DependencyCommand::List(args) => {
+            let list = dependency::list(&args.chart)?;
+            if list.is_empty() {
+                return out(&format!(
+                    "WARNING: no dependencies at {}\n",
+                    args.chart.join("charts").display()
+                ));
+            }
+            let mut text = String::from("NAME\tVERSION\tREPOSITORY\tSTATUS\n");
+            for s in list {
+                text.push_str(&format!(
+                    "{}\t{}\t{}\t{}\n",
+                    s.name, s.version, s.repository, s.status
+                ));
+            }
+            out(&text)
+        }
+        DependencyCommand::Update(args) => {
+            let lock = dependency::update(&args.chart, &settings).with_context(|| {
+                format!("updating the dependencies of {}", args.chart.display())
+            })?;
+            report_lock(&args.chart, &lock)
+        }
+        DependencyCommand::Build(args) => {
+            let lock = dependency::build(&args.chart, &settings).with_context(|| {
+                format!("building the dependencies of {}", args.chart.display())
+            })?;
+            report_lock(&args.chart, &lock)
+        }
+    }
+}
+
+fn report_lock(chart: &Path, lock: &chartsmith::dependency::Lock) -> Result<()> {
+    let mut text = format!("Saving {} charts\n", lock.dependencies.len());
+    for d in &lock.dependencies {
+        text.push_str(&format!(
+            "Vendored {} {} from {} into {}\n",
+            d.name,
+            d.version,
+            d.repository,
+            chart.join("charts").display()
+        ));
+    }
+    out(&text)
+}
+
+fn run_pull(args: PullArgs) -> Result<()> {
+    let settings = chartsmith::repositories::RepoSettings::from_env();
+    let path = chartsmith::repositories::pull(
+        &settings,
+        &args.chart,
+        args.version.as_deref(),
+        &args.destination,
+        args.untar,
+    )?;
+    out(&format!("Pulled {} to {}\n", args.chart, path.display()))
 }

@@ -61,6 +61,9 @@ pub enum Error {
     /// A repository index could not be built or read.
     #[error(transparent)]
     Repo(#[from] crate::repo::RepoError),
+    /// Dependencies could not be resolved, vendored or checked.
+    #[error(transparent)]
+    Dependency(#[from] crate::dependency::DependencyError),
 }
 
 impl Error {

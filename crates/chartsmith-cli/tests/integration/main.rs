@@ -2,6 +2,7 @@
 
 mod chart_schemas;
 mod cli;
+mod dependencies;
 mod function_pairs;
 mod golden;
 mod helm_conformance;

@@ -1,0 +1,421 @@
+//! Repositories, `pull` and `dependency list|update|build` against a tiny HTTP server on
+//! 127.0.0.1 started inside each test (no other address is ever contacted), and interop with the
+//! real helm reading the same repository.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::support;
+
+/// Serves the files of a directory over HTTP/1.0-style single requests until dropped (or for at
+/// most five minutes).
+struct Server {
+    url: String,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Server {
+    fn start(root: &Path) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let root = root.to_path_buf();
+        let thread = std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(300);
+            while !flag.load(Ordering::SeqCst) && Instant::now() < deadline {
+                match listener.accept() {
+                    Ok((mut stream, _)) => {
+                        let _ = stream.set_nonblocking(false);
+                        let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+                        let mut request = Vec::new();
+                        let mut buf = [0u8; 1024];
+                        while !request.windows(4).any(|w| w == b"\r\n\r\n") && request.len() < 16384
+                        {
+                            match stream.read(&mut buf) {
+                                Ok(0) | Err(_) => break,
+                                Ok(n) => request.extend_from_slice(&buf[..n]),
+                            }
+                        }
+                        let text = String::from_utf8_lossy(&request);
+                        let path = text.split_whitespace().nth(1).unwrap_or("/");
+                        let path = path.split('?').next().unwrap_or("/");
+                        let file = (!path.contains(".."))
+                            .then(|| root.join(path.trim_start_matches('/')))
+                            .filter(|p| p.is_file())
+                            .and_then(|p| std::fs::read(p).ok());
+                        let response = match file {
+                            Some(body) => {
+                                let mut r = format!(
+                                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n",
+                                    body.len()
+                                )
+                                .into_bytes();
+                                r.extend(body);
+                                r
+                            }
+                            None => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
+                        };
+                        let _ = stream.write_all(&response);
+                        let _ = stream.flush();
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        Server {
+            url,
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A test's world: a served repository directory, chartsmith's config and cache, a project.
+struct World {
+    dir: tempfile::TempDir,
+    server: Server,
+}
+
+impl World {
+    fn new() -> World {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let repo = dir.path().join("repo");
+        std::fs::create_dir_all(&repo).expect("repo dir");
+        for v in ["1.0.0", "1.1.0", "2.0.0"] {
+            let src = dir.path().join(format!("src/db-{v}"));
+            write(
+                &src,
+                "Chart.yaml",
+                &format!("apiVersion: v2\nname: db\nversion: {v}\n"),
+            );
+            write(&src, "values.yaml", "port: 5432\n");
+            write(
+                &src,
+                "templates/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ Release.Name }}-db\ndata:\n  port: \"{{ Values.port }}\"\n",
+            );
+            ok(
+                cs(&dir)
+                    .args(["package"])
+                    .arg(&src)
+                    .arg("-d")
+                    .arg(&repo)
+                    .output(),
+                "package",
+            );
+        }
+        let server = Server::start(&repo);
+        ok(
+            cs(&dir)
+                .args(["repo", "index"])
+                .arg(&repo)
+                .args(["--url", &server.url])
+                .output(),
+            "repo index",
+        );
+        World { dir, server }
+    }
+
+    fn path(&self, p: &str) -> PathBuf {
+        self.dir.path().join(p)
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        cs(&self.dir).args(args).output().expect("run chartsmith")
+    }
+
+    fn app(&self, deps: &str) -> PathBuf {
+        let app = self.path("project/app");
+        write(
+            &app,
+            "Chart.yaml",
+            &format!("apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n{deps}"),
+        );
+        app
+    }
+}
+
+fn cs(dir: &tempfile::TempDir) -> Command {
+    let mut c = support::chartsmith();
+    c.env("CHARTSMITH_CONFIG_DIR", dir.path().join("config"))
+        .env("CHARTSMITH_CACHE_DIR", dir.path().join("cache"))
+        .env("NO_PROXY", "127.0.0.1")
+        .env_remove("HTTP_PROXY")
+        .env_remove("http_proxy")
+        .env_remove("ALL_PROXY");
+    c
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    let p = dir.join(name);
+    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+    std::fs::write(p, text).expect("write");
+}
+
+fn ok(output: std::io::Result<Output>, what: &str) -> String {
+    let output = output.expect("run");
+    assert!(
+        output.status.success(),
+        "{what} failed: {}",
+        support::stderr(&output)
+    );
+    support::stdout(&output)
+}
+
+fn fails(output: Output, what: &str) -> String {
+    assert!(!output.status.success(), "{what} should fail");
+    support::stderr(&output)
+}
+
+#[test]
+fn repo_add_pull_dependency_update_and_build_round_trip() {
+    let w = World::new();
+    let url = w.server.url.clone();
+    ok(Ok(w.run(&["repo", "add", "local", &url])), "repo add");
+    assert!(ok(Ok(w.run(&["repo", "list"])), "repo list").contains(&url));
+    ok(Ok(w.run(&["repo", "update"])), "repo update");
+
+    let out = w.path("out");
+    let out_s = out.display().to_string();
+    ok(
+        Ok(w.run(&["pull", "local/db", "--version", "^1.0.0", "-d", &out_s])),
+        "pull",
+    );
+    assert_eq!(
+        std::fs::read(out.join("db-1.1.0.tgz")).expect("pulled"),
+        std::fs::read(w.path("repo/db-1.1.0.tgz")).expect("served")
+    );
+    ok(
+        Ok(w.run(&["pull", "local/db", "--untar", "-d", &out_s])),
+        "pull --untar",
+    );
+    let chart_yaml = std::fs::read_to_string(out.join("db/Chart.yaml")).expect("untarred");
+    assert!(chart_yaml.contains("version: 2.0.0"), "{chart_yaml}");
+
+    let rendered = ok(
+        Ok(w.run(&["template", "rel", "local/db", "--version", "~1.0"])),
+        "template repo/name",
+    );
+    assert!(rendered.contains("name: rel-db"), "{rendered}");
+
+    let app = w.app(&format!(
+        "  - name: db\n    version: ^1.0.0\n    repository: {url}\n"
+    ));
+    let app_s = app.display().to_string();
+    ok(
+        Ok(w.run(&["dependency", "update", &app_s])),
+        "dependency update",
+    );
+    let vendored = app.join("charts/db-1.1.0.tgz");
+    assert_eq!(
+        std::fs::read(&vendored).expect("vendored"),
+        std::fs::read(w.path("repo/db-1.1.0.tgz")).expect("served")
+    );
+    let lock = std::fs::read_to_string(app.join("Chart.lock")).expect("Chart.lock");
+    assert!(
+        lock.contains("version: 1.1.0") && lock.contains("digest: sha256:"),
+        "{lock}"
+    );
+    let listed = ok(
+        Ok(w.run(&["dependency", "list", &app_s])),
+        "dependency list",
+    );
+    assert!(listed.contains("\tok"), "{listed}");
+
+    std::fs::remove_file(&vendored).expect("remove");
+    let listed = ok(
+        Ok(w.run(&["dependency", "list", &app_s])),
+        "dependency list",
+    );
+    assert!(listed.contains("missing"), "{listed}");
+    ok(
+        Ok(w.run(&["dependency", "build", &app_s])),
+        "dependency build",
+    );
+    assert!(vendored.is_file());
+
+    // A repository named with @name resolves through the repositories file; a changed range
+    // makes the lock stale for `build`.
+    w.app("  - name: db\n    version: ^2.0.0\n    repository: \"@local\"\n");
+    let err = fails(w.run(&["dependency", "build", &app_s]), "stale build");
+    assert!(err.contains("Chart.lock is out of sync"), "{err}");
+    ok(
+        Ok(w.run(&["dependency", "update", &app_s])),
+        "update @local",
+    );
+    assert!(app.join("charts/db-2.0.0.tgz").is_file());
+    assert!(!vendored.exists(), "the stale archive is removed");
+
+    ok(Ok(w.run(&["repo", "remove", "local"])), "repo remove");
+    let err = fails(
+        w.run(&["pull", "local/db", "-d", &out_s]),
+        "pull after remove",
+    );
+    assert!(err.contains("no repository named `local`"), "{err}");
+}
+
+#[test]
+fn a_digest_mismatch_is_refused() {
+    let w = World::new();
+    let index = w.path("repo/index.yaml");
+    let text = std::fs::read_to_string(&index).expect("index");
+    let start = text.find("digest: ").expect("a digest") + "digest: ".len();
+    let mut tampered = text.clone();
+    tampered.replace_range(start..start + 64, &"a".repeat(64));
+    std::fs::write(&index, tampered).expect("tamper");
+    ok(
+        Ok(w.run(&["repo", "add", "local", &w.server.url])),
+        "repo add",
+    );
+    let out = w.path("out");
+    let err = fails(
+        w.run(&[
+            "pull",
+            "local/db",
+            "--version",
+            "2.0.0",
+            "-d",
+            &out.display().to_string(),
+        ]),
+        "pull",
+    );
+    assert!(err.contains("digest mismatch"), "{err}");
+    assert!(!out.join("db-2.0.0.tgz").exists());
+}
+
+#[test]
+fn unsatisfiable_ranges_unreachable_repositories_and_escaping_paths_are_clear_errors() {
+    let w = World::new();
+    let app = w.app(&format!(
+        "  - name: db\n    version: ^9.0.0\n    repository: {}\n",
+        w.server.url
+    ));
+    let app_s = app.display().to_string();
+    let err = fails(w.run(&["dependency", "update", &app_s]), "unsatisfiable");
+    assert!(
+        err.contains("^9.0.0") && err.contains("2.0.0, 1.1.0, 1.0.0"),
+        "{err}"
+    );
+
+    // A port nothing listens on (bound, then released).
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    w.app(&format!(
+        "  - name: db\n    version: ^1.0.0\n    repository: http://127.0.0.1:{port}/charts\n"
+    ));
+    let err = fails(w.run(&["dependency", "update", &app_s]), "unreachable");
+    assert!(
+        err.contains(&format!("http://127.0.0.1:{port}/charts/index.yaml")),
+        "{err}"
+    );
+
+    write(&w.path("repo/bad"), "index.yaml", "just: [a, list]\n");
+    let err = fails(
+        w.run(&["repo", "add", "bad", &format!("{}/bad", w.server.url)]),
+        "not an index",
+    );
+    assert!(err.contains("invalid repository index"), "{err}");
+
+    write(
+        &w.path("outside"),
+        "Chart.yaml",
+        "apiVersion: v2\nname: outside\nversion: 1.0.0\n",
+    );
+    w.app("  - name: outside\n    version: '*'\n    repository: file://../../outside\n");
+    let err = fails(w.run(&["dependency", "update", &app_s]), "escaping file://");
+    assert!(err.contains("leaves the project"), "{err}");
+    assert!(!app.join("charts").exists());
+}
+
+fn helm_env(helm: &Path, w: &World) -> Command {
+    let mut c = Command::new(helm);
+    let h = w.path("helm");
+    c.env("HELM_CACHE_HOME", h.join("cache"))
+        .env("HELM_CONFIG_HOME", h.join("config"))
+        .env("HELM_DATA_HOME", h.join("data"))
+        .env("HELM_REPOSITORY_CONFIG", h.join("config/repositories.yaml"))
+        .env("HELM_REPOSITORY_CACHE", h.join("cache/repository"))
+        .env("NO_PROXY", "127.0.0.1")
+        .env_remove("HTTP_PROXY")
+        .env_remove("http_proxy");
+    c
+}
+
+#[test]
+fn helm_builds_dependencies_and_pulls_from_our_index() {
+    let Some(helm) = support::helm() else { return };
+    let w = World::new();
+    let url = w.server.url.clone();
+    ok(
+        helm_env(&helm, &w)
+            .args(["repo", "add", "local", &url])
+            .output(),
+        "helm repo add",
+    );
+    let app = w.app(&format!(
+        "  - name: db\n    version: \">=1.0.0 <2.0.0\"\n    repository: {url}\n"
+    ));
+    let app_s = app.display().to_string();
+    // Our Chart.lock (and its digest) is accepted by helm's `dependency build`.
+    ok(
+        Ok(w.run(&["dependency", "update", &app_s])),
+        "dependency update",
+    );
+    let ours = std::fs::read(app.join("charts/db-1.1.0.tgz")).expect("vendored");
+    std::fs::remove_dir_all(app.join("charts")).expect("clean");
+    ok(
+        helm_env(&helm, &w)
+            .args(["dependency", "build", &app_s])
+            .output(),
+        "helm dependency build",
+    );
+    assert_eq!(
+        std::fs::read(app.join("charts/db-1.1.0.tgz")).expect("helm vendored"),
+        ours
+    );
+    // helm computes the same lock digest for the same requirements.
+    let digest = |text: String| {
+        text.lines()
+            .find(|l| l.starts_with("digest: "))
+            .map(str::to_string)
+            .expect("a digest line")
+    };
+    let ours_lock = digest(std::fs::read_to_string(app.join("Chart.lock")).expect("lock"));
+    ok(
+        helm_env(&helm, &w)
+            .args(["dependency", "update", &app_s])
+            .output(),
+        "helm dependency update",
+    );
+    let helms_lock = digest(std::fs::read_to_string(app.join("Chart.lock")).expect("lock"));
+    assert_eq!(ours_lock, helms_lock);
+    let dest = w.path("helm-pull");
+    ok(
+        helm_env(&helm, &w)
+            .args(["pull", "local/db", "--untar", "-d"])
+            .arg(&dest)
+            .output(),
+        "helm pull --untar",
+    );
+    let chart_yaml = std::fs::read_to_string(dest.join("db/Chart.yaml")).expect("untarred");
+    assert!(chart_yaml.contains("2.0.0"), "{chart_yaml}");
+}

@@ -1,0 +1,596 @@
+//! `chartsmith dependency list|update|build`: resolve `Chart.yaml` dependencies, vendor them into
+//! `charts/` and pin them in `Chart.lock` (Helm's format and digest).
+//!
+//! A dependency's `repository` is `file://PATH` (a chart directory that must stay inside the
+//! directory holding the chart), an `http(s)://` repository URL, or `@name` / `name` of a
+//! repository added with `repo add`. `update` picks the highest version satisfying each range,
+//! verifies downloads against the index's sha256 digest, and is recursive: a `file://`
+//! dependency's own dependencies are updated first. `build` installs exactly what `Chart.lock`
+//! pins, and refuses a lock whose digest no longer matches `Chart.yaml`.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::chart::{Dependency, Metadata};
+use crate::constraint::{Constraint, parse_version};
+use crate::error::{Error, Result};
+use crate::loader::{self, LoadOptions};
+use crate::package::{PackageOptions, archive, source_date_epoch};
+use crate::repo::{IndexFile, RepoError, hex};
+use crate::repositories::{self, RepoSettings};
+
+/// How deep `file://` dependencies may nest.
+const MAX_DEPTH: usize = 16;
+
+/// Why dependencies could not be resolved or installed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DependencyError {
+    /// A `file://` path is unusable or leaves the project.
+    #[error("{chart}: dependency `{dependency}` ({repository}): {reason}")]
+    Local {
+        /// The chart directory.
+        chart: String,
+        /// The dependency.
+        dependency: String,
+        /// Its repository.
+        repository: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// `Chart.lock` is missing, unreadable or out of sync with `Chart.yaml`.
+    #[error("{chart}: {reason}")]
+    Lock {
+        /// The chart directory.
+        chart: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A dependency has no repository to resolve it from.
+    #[error("{chart}: dependency `{dependency}` has no repository")]
+    NoRepository {
+        /// The chart directory.
+        chart: String,
+        /// The dependency.
+        dependency: String,
+    },
+}
+
+/// Helm's `Chart.lock`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Lock {
+    /// The pinned dependencies (name, repository, version).
+    pub dependencies: Vec<LockedDependency>,
+    /// `sha256:` + the hash of the requirements and the lock ([`hash_requirements`]).
+    pub digest: String,
+    /// When the lock was written.
+    pub generated: String,
+}
+
+/// One pinned dependency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockedDependency {
+    /// The chart name.
+    pub name: String,
+    /// The repository, as written in `Chart.yaml`.
+    #[serde(default)]
+    pub repository: String,
+    /// The exact version.
+    pub version: String,
+}
+
+/// The status of one dependency (`dependency list`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Status {
+    /// The chart name.
+    pub name: String,
+    /// The version range.
+    pub version: String,
+    /// The repository.
+    pub repository: String,
+    /// `ok`, `missing`, `wrong version` or `unpacked` (a directory under `charts/`).
+    pub status: String,
+}
+
+/// Helm's `HashReq`: `"sha256:" + sha256(json([requirements, locked]))`, with Go's JSON encoding
+/// of `chart.Dependency` (field order, `omitempty`, HTML escaping).
+pub fn hash_requirements(requirements: &[Dependency], locked: &[LockedDependency]) -> String {
+    let req: Vec<serde_json::Value> = requirements.iter().map(go_json).collect();
+    let lock: Vec<serde_json::Value> = locked
+        .iter()
+        .map(|l| {
+            let d = Dependency {
+                name: l.name.clone(),
+                version: Some(l.version.clone()),
+                repository: Some(l.repository.clone()),
+                ..Dependency::default()
+            };
+            go_json(&d)
+        })
+        .collect();
+    let mut text = String::from("[[");
+    text.push_str(&req.iter().map(go_text).collect::<Vec<_>>().join(","));
+    text.push_str("],[");
+    text.push_str(&lock.iter().map(go_text).collect::<Vec<_>>().join(","));
+    text.push_str("]]");
+    format!("sha256:{}", hex(&Sha256::digest(text.as_bytes())))
+}
+
+/// A dependency as Go marshals Helm's `chart.Dependency` (kept as ordered pairs).
+fn go_json(d: &Dependency) -> serde_json::Value {
+    let mut fields: Vec<(String, serde_json::Value)> = vec![("name".into(), d.name.clone().into())];
+    if let Some(v) = d.version.as_deref().filter(|v| !v.is_empty()) {
+        fields.push(("version".into(), v.into()));
+    }
+    fields.push((
+        "repository".into(),
+        d.repository.clone().unwrap_or_default().into(),
+    ));
+    if let Some(c) = d.condition.as_deref().filter(|c| !c.is_empty()) {
+        fields.push(("condition".into(), c.into()));
+    }
+    if !d.tags.is_empty() {
+        fields.push(("tags".into(), d.tags.clone().into()));
+    }
+    if d.enabled == Some(true) {
+        fields.push(("enabled".into(), true.into()));
+    }
+    if !d.import_values.is_empty() {
+        fields.push(("import-values".into(), d.import_values.clone().into()));
+    }
+    if let Some(a) = d.alias.as_deref().filter(|a| !a.is_empty()) {
+        fields.push(("alias".into(), a.into()));
+    }
+    serde_json::Value::Array(
+        fields
+            .into_iter()
+            .map(|(k, v)| serde_json::Value::Array(vec![k.into(), v]))
+            .collect(),
+    )
+}
+
+/// Go's `json.Marshal` text of a [`go_json`] value: fields in order, map keys sorted, `<`, `>`
+/// and `&` escaped.
+fn go_text(fields: &serde_json::Value) -> String {
+    let mut out = String::from("{");
+    let pairs = fields.as_array().cloned().unwrap_or_default();
+    let parts: Vec<String> = pairs
+        .iter()
+        .map(|p| format!("{}:{}", encode(&p[0]), encode(&sorted(&p[1]))))
+        .collect();
+    out.push_str(&parts.join(","));
+    out.push('}');
+    out
+}
+
+fn sorted(v: &serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            let mut out = serde_json::Map::new();
+            for k in keys {
+                out.insert(k.clone(), sorted(&m[k]));
+            }
+            serde_json::Value::Object(out)
+        }
+        serde_json::Value::Array(a) => serde_json::Value::Array(a.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
+}
+
+fn encode(v: &serde_json::Value) -> String {
+    serde_json::to_string(v)
+        .unwrap_or_default()
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029")
+}
+
+fn read_metadata(chart_dir: &Path) -> Result<Metadata> {
+    let path = chart_dir.join("Chart.yaml");
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    Metadata::from_yaml(&text, &path.display().to_string())
+}
+
+/// `dependency list`: each dependency of `Chart.yaml` with its status in `charts/`.
+pub fn list(chart_dir: &Path) -> Result<Vec<Status>> {
+    let metadata = read_metadata(chart_dir)?;
+    let mut vendored = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(chart_dir.join("charts")) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let is_dir = path.is_dir();
+            if let Ok(c) = loader::load_with(&path, &LoadOptions::default()) {
+                vendored.push((c.metadata.name.clone(), c.metadata.version.clone(), is_dir));
+            }
+        }
+    }
+    Ok(metadata
+        .dependencies
+        .iter()
+        .map(|d| {
+            let range = d.version.clone().unwrap_or_default();
+            let constraint = Constraint::parse(if range.is_empty() { "*" } else { &range }).ok();
+            let found: Vec<_> = vendored.iter().filter(|(n, _, _)| n == &d.name).collect();
+            let status = if found.is_empty() {
+                "missing"
+            } else if found.iter().any(|(_, v, _)| {
+                parse_version(v)
+                    .ok()
+                    .zip(constraint.as_ref())
+                    .is_some_and(|(v, c)| c.matches(&v))
+            }) {
+                if found.iter().all(|(_, _, dir)| *dir) {
+                    "unpacked"
+                } else {
+                    "ok"
+                }
+            } else {
+                "wrong version"
+            };
+            Status {
+                name: d.name.clone(),
+                version: range,
+                repository: d.repository.clone().unwrap_or_default(),
+                status: status.into(),
+            }
+        })
+        .collect())
+}
+
+/// A resolved dependency: what the lock pins and the archive to vendor.
+struct Resolved {
+    locked: LockedDependency,
+    file_name: String,
+    bytes: Vec<u8>,
+}
+
+/// `dependency update`: resolves every dependency's range, vendors the archives into `charts/`
+/// and writes `Chart.lock`. Recursive for `file://` dependencies.
+pub fn update(chart_dir: &Path, settings: &RepoSettings) -> Result<Lock> {
+    update_inner(chart_dir, settings, 0)
+}
+
+fn update_inner(chart_dir: &Path, settings: &RepoSettings, depth: usize) -> Result<Lock> {
+    let metadata = read_metadata(chart_dir)?;
+    let mut resolved = Vec::new();
+    for d in &metadata.dependencies {
+        resolved.push(resolve(chart_dir, d, None, settings, depth)?);
+    }
+    install(chart_dir, &metadata, resolved, true)
+}
+
+/// `dependency build`: vendors exactly the versions `Chart.lock` pins (none: like `update`).
+pub fn build(chart_dir: &Path, settings: &RepoSettings) -> Result<Lock> {
+    let lock_path = chart_dir.join("Chart.lock");
+    if !lock_path.exists() {
+        return update(chart_dir, settings);
+    }
+    let metadata = read_metadata(chart_dir)?;
+    let lock = read_lock(&lock_path)?;
+    let chart = chart_dir.display().to_string();
+    if hash_requirements(&metadata.dependencies, &lock.dependencies) != lock.digest {
+        return Err(DependencyError::Lock {
+            chart,
+            reason: "Chart.lock is out of sync with the dependencies of Chart.yaml (run `chartsmith dependency update`)".into(),
+        }
+        .into());
+    }
+    let mut resolved = Vec::new();
+    for l in &lock.dependencies {
+        let d = metadata
+            .dependencies
+            .iter()
+            .find(|d| d.name == l.name && d.repository.clone().unwrap_or_default() == l.repository)
+            .cloned()
+            .unwrap_or_else(|| Dependency {
+                name: l.name.clone(),
+                repository: Some(l.repository.clone()),
+                ..Dependency::default()
+            });
+        resolved.push(resolve(chart_dir, &d, Some(&l.version), settings, 0)?);
+    }
+    install(chart_dir, &metadata, resolved, false)?;
+    Ok(lock)
+}
+
+/// Reads a `Chart.lock`.
+pub fn read_lock(path: &Path) -> Result<Lock> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let name = path.display().to_string();
+    let value = crate::yaml::from_str(&text, &name)?;
+    serde_json::from_value(value).map_err(|e| {
+        DependencyError::Lock {
+            chart: name,
+            reason: format!("invalid Chart.lock: {e}"),
+        }
+        .into()
+    })
+}
+
+fn install(
+    chart_dir: &Path,
+    metadata: &Metadata,
+    resolved: Vec<Resolved>,
+    write_lock: bool,
+) -> Result<Lock> {
+    let charts = chart_dir.join("charts");
+    std::fs::create_dir_all(&charts).map_err(|e| Error::io(&charts, e))?;
+    // Archives of these dependencies at other versions are stale.
+    if let Ok(entries) = std::fs::read_dir(&charts) {
+        for entry in entries.flatten() {
+            let file = entry.file_name().to_string_lossy().into_owned();
+            let stale = resolved.iter().any(|r| {
+                file != r.file_name
+                    && file
+                        .strip_prefix(&format!("{}-", r.locked.name))
+                        .and_then(|rest| rest.strip_suffix(".tgz"))
+                        .is_some_and(|v| semver::Version::parse(v).is_ok())
+            });
+            if stale {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+    for r in &resolved {
+        repositories::write_file(&charts.join(&r.file_name), &r.bytes)?;
+    }
+    let locked: Vec<LockedDependency> = resolved.into_iter().map(|r| r.locked).collect();
+    let lock = Lock {
+        digest: hash_requirements(&metadata.dependencies, &locked),
+        dependencies: locked,
+        generated: crate::repo::now(),
+    };
+    if write_lock && !metadata.dependencies.is_empty() {
+        let text = serde_json::to_value(&lock)
+            .map(|v| crate::yaml::to_string(&v))
+            .unwrap_or_default();
+        repositories::write_file(&chart_dir.join("Chart.lock"), text.as_bytes())?;
+    }
+    Ok(lock)
+}
+
+/// Resolves one dependency: its range (or, for `build`, the exact pinned version).
+fn resolve(
+    chart_dir: &Path,
+    d: &Dependency,
+    pinned: Option<&str>,
+    settings: &RepoSettings,
+    depth: usize,
+) -> Result<Resolved> {
+    let chart = chart_dir.display().to_string();
+    let repository = d.repository.clone().unwrap_or_default();
+    let range = match pinned {
+        Some(v) => format!("={v}"),
+        None => d
+            .version
+            .clone()
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| "*".into()),
+    };
+    let constraint = Constraint::parse(&range)?;
+    if let Some(local) = repository.strip_prefix("file://") {
+        let local_error = |reason: String| -> Error {
+            DependencyError::Local {
+                chart: chart.clone(),
+                dependency: d.name.clone(),
+                repository: repository.clone(),
+                reason,
+            }
+            .into()
+        };
+        let dir = local_dir(chart_dir, local).map_err(local_error)?;
+        if depth >= MAX_DEPTH {
+            return Err(local_error(format!(
+                "dependencies nest deeper than {MAX_DEPTH} levels"
+            )));
+        }
+        let sub = read_metadata(&dir)?;
+        if sub.name != d.name {
+            return Err(local_error(format!(
+                "the chart there is named `{}`",
+                sub.name
+            )));
+        }
+        if !parse_version(&sub.version).is_ok_and(|v| constraint.matches(&v)) {
+            return Err(RepoError::NoMatchingVersion {
+                chart: d.name.clone(),
+                repository: repository.clone(),
+                range,
+                seen: sub.version.clone(),
+            }
+            .into());
+        }
+        if !sub.dependencies.is_empty() {
+            match pinned {
+                None => {
+                    update_inner(&dir, settings, depth + 1)?;
+                }
+                Some(_) => {
+                    build(&dir, settings)?;
+                }
+            }
+        }
+        let mtime = source_date_epoch(std::env::var("SOURCE_DATE_EPOCH").ok().as_deref())?;
+        let (file_name, bytes) = archive(&dir, &PackageOptions::default(), mtime)?;
+        return Ok(Resolved {
+            locked: LockedDependency {
+                name: d.name.clone(),
+                repository,
+                version: sub.version,
+            },
+            file_name,
+            bytes,
+        });
+    }
+    if repository.is_empty() {
+        return Err(DependencyError::NoRepository {
+            chart,
+            dependency: d.name.clone(),
+        }
+        .into());
+    }
+    let (url, index) = repository_index(&repository, settings)?;
+    let version = repositories::find_version(&index, &d.name, Some(&range), &url)?;
+    let bytes = repositories::download(&url, version)?;
+    Ok(Resolved {
+        locked: LockedDependency {
+            name: d.name.clone(),
+            repository,
+            version: version.metadata.version.clone(),
+        },
+        file_name: format!("{}-{}.tgz", d.name, version.metadata.version),
+        bytes,
+    })
+}
+
+/// The URL and index of a dependency's repository: a URL is fetched; `@name`, `alias:name` or a
+/// bare name is a repository added with `repo add` (its cached index).
+fn repository_index(repository: &str, settings: &RepoSettings) -> Result<(String, IndexFile)> {
+    if repository.starts_with("http://") || repository.starts_with("https://") {
+        let index = repositories::fetch_index(repository)?;
+        return Ok((repository.to_string(), index));
+    }
+    let name = repository
+        .strip_prefix('@')
+        .or_else(|| repository.strip_prefix("alias:"))
+        .unwrap_or(repository);
+    let (repo, index) = repositories::cached_index(settings, name)?;
+    Ok((repo.url, index))
+}
+
+/// The directory of a `file://` dependency; it must stay inside the directory holding the chart.
+fn local_dir(chart_dir: &Path, local: &str) -> std::result::Result<PathBuf, String> {
+    let canonical = chart_dir
+        .canonicalize()
+        .map_err(|e| format!("cannot read {}: {e}", chart_dir.display()))?;
+    let project = canonical.parent().unwrap_or(&canonical).to_path_buf();
+    let target = canonical.join(local);
+    let target = target
+        .canonicalize()
+        .map_err(|e| format!("cannot read {}: {e}", target.display()))?;
+    if !target.starts_with(&project) {
+        return Err(format!(
+            "the path leaves the project directory {}",
+            project.display()
+        ));
+    }
+    if target == canonical {
+        return Err("a chart cannot depend on itself".into());
+    }
+    if !target.join("Chart.yaml").is_file() {
+        return Err(format!("{} is not a chart directory", target.display()));
+    }
+    Ok(target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) {
+        let p = dir.join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    fn settings(dir: &Path) -> RepoSettings {
+        RepoSettings {
+            config_dir: dir.join("config"),
+            cache_dir: dir.join("cache"),
+        }
+    }
+
+    #[test]
+    fn hash_matches_go_encoding() {
+        let d = Dependency {
+            name: "db".into(),
+            version: Some(">=1.0.0 <2".into()),
+            repository: Some("file://../db".into()),
+            ..Dependency::default()
+        };
+        let l = LockedDependency {
+            name: "db".into(),
+            repository: "file://../db".into(),
+            version: "1.2.0".into(),
+        };
+        let expected_json = r#"[[{"name":"db","version":"\u003e=1.0.0 \u003c2","repository":"file://../db"}],[{"name":"db","version":"1.2.0","repository":"file://../db"}]]"#;
+        assert_eq!(
+            hash_requirements(&[d], &[l]),
+            format!("sha256:{}", hex(&Sha256::digest(expected_json.as_bytes())))
+        );
+    }
+
+    #[test]
+    fn file_dependencies_update_recursively_and_build_checks_the_lock() {
+        let work = tempfile::tempdir().unwrap();
+        let root = work.path();
+        write(
+            root,
+            "app/Chart.yaml",
+            "apiVersion: v2\nname: app\nversion: 1.0.0\ndependencies:\n  - name: db\n    version: ^1.0.0\n    repository: file://../db\n",
+        );
+        write(
+            root,
+            "db/Chart.yaml",
+            "apiVersion: v2\nname: db\nversion: 1.2.0\ndependencies:\n  - name: cache\n    version: '>=0.1'\n    repository: file://../cache\n",
+        );
+        write(
+            root,
+            "cache/Chart.yaml",
+            "apiVersion: v2\nname: cache\nversion: 0.3.0\n",
+        );
+        let s = settings(root);
+        let lock = update(&root.join("app"), &s).unwrap();
+        assert_eq!(lock.dependencies[0].version, "1.2.0");
+        assert!(root.join("app/charts/db-1.2.0.tgz").is_file());
+        assert!(root.join("db/charts/cache-0.3.0.tgz").is_file());
+        let chart = loader::load(root.join("app")).unwrap();
+        assert_eq!(chart.dependencies[0].dependencies[0].name(), "cache");
+        let statuses = list(&root.join("app")).unwrap();
+        assert_eq!(statuses[0].status, "ok");
+        build(&root.join("app"), &s).unwrap();
+        // Changing the range invalidates the lock.
+        write(
+            root,
+            "app/Chart.yaml",
+            "apiVersion: v2\nname: app\nversion: 1.0.0\ndependencies:\n  - name: db\n    version: ^1.1.0\n    repository: file://../db\n",
+        );
+        let err = build(&root.join("app"), &s).unwrap_err().to_string();
+        assert!(err.contains("Chart.lock is out of sync"), "{err}");
+        // An unsatisfiable range names the range and the version seen.
+        write(
+            root,
+            "app/Chart.yaml",
+            "apiVersion: v2\nname: app\nversion: 1.0.0\ndependencies:\n  - name: db\n    version: ^2.0.0\n    repository: file://../db\n",
+        );
+        let err = update(&root.join("app"), &s).unwrap_err().to_string();
+        assert!(err.contains("^2.0.0") && err.contains("1.2.0"), "{err}");
+    }
+
+    #[test]
+    fn file_paths_may_not_leave_the_project() {
+        let work = tempfile::tempdir().unwrap();
+        let root = work.path().join("project");
+        write(
+            &root,
+            "app/Chart.yaml",
+            "apiVersion: v2\nname: app\nversion: 1.0.0\ndependencies:\n  - name: outside\n    version: '*'\n    repository: file://../../outside\n",
+        );
+        write(
+            work.path(),
+            "outside/Chart.yaml",
+            "apiVersion: v2\nname: outside\nversion: 1.0.0\n",
+        );
+        let err = update(&root.join("app"), &settings(work.path()))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("leaves the project"), "{err}");
+        assert!(!root.join("app/charts").exists());
+    }
+}

@@ -1,0 +1,593 @@
+//! Named chart repositories (`chartsmith repo add|list|update|remove`), `pull`, and `repo/name`
+//! chart references.
+//!
+//! The repositories file (`repositories.yaml`, Helm's format) lives in the config directory and
+//! every repository's `index.yaml` is cached as `repository/NAME-index.yaml` in the cache
+//! directory; downloaded archives are cached under `charts/`. The directories default to
+//! `$XDG_CONFIG_HOME/chartsmith` and `$XDG_CACHE_HOME/chartsmith` (else `~/.config/chartsmith`,
+//! `~/.cache/chartsmith`) and are overridden by `CHARTSMITH_CONFIG_DIR` and `CHARTSMITH_CACHE_DIR`.
+//! Every download is bounded in size, and an archive whose index has a `digest` is verified
+//! against it before it is used or written.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::constraint::{Constraint, parse_version};
+use crate::error::{Error, Result};
+use crate::loader::{self, LoadOptions};
+use crate::repo::{ChartVersion, IndexFile, MAX_INDEX_BYTES, RepoError, hex};
+
+/// Largest chart archive downloaded (100 MiB, the loader's default total size).
+pub const MAX_ARCHIVE_BYTES: u64 = 100 << 20;
+
+/// Where the repositories file and the caches live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoSettings {
+    /// Holds `repositories.yaml`.
+    pub config_dir: PathBuf,
+    /// Holds the cached indexes (`repository/`) and archives (`charts/`).
+    pub cache_dir: PathBuf,
+}
+
+impl RepoSettings {
+    /// The directories from `CHARTSMITH_CONFIG_DIR` / `CHARTSMITH_CACHE_DIR`, else the XDG
+    /// directories, else `~/.config/chartsmith` and `~/.cache/chartsmith`.
+    pub fn from_env() -> RepoSettings {
+        let var = |k: &str| {
+            std::env::var_os(k)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
+        let home = var("HOME").unwrap_or_else(|| PathBuf::from("."));
+        RepoSettings {
+            config_dir: var("CHARTSMITH_CONFIG_DIR").unwrap_or_else(|| {
+                var("XDG_CONFIG_HOME")
+                    .unwrap_or_else(|| home.join(".config"))
+                    .join("chartsmith")
+            }),
+            cache_dir: var("CHARTSMITH_CACHE_DIR").unwrap_or_else(|| {
+                var("XDG_CACHE_HOME")
+                    .unwrap_or_else(|| home.join(".cache"))
+                    .join("chartsmith")
+            }),
+        }
+    }
+
+    /// The repositories file.
+    pub fn repositories_file(&self) -> PathBuf {
+        self.config_dir.join("repositories.yaml")
+    }
+
+    /// The cached index of a repository.
+    pub fn index_file(&self, name: &str) -> PathBuf {
+        self.cache_dir
+            .join("repository")
+            .join(format!("{name}-index.yaml"))
+    }
+}
+
+/// Helm's `repositories.yaml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RepositoriesFile {
+    /// `v1`.
+    #[serde(default)]
+    pub api_version: String,
+    /// When the file was written.
+    #[serde(default)]
+    pub generated: String,
+    /// The repositories, in the order they were added.
+    #[serde(default)]
+    pub repositories: Vec<Repository>,
+}
+
+/// One named repository.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Repository {
+    /// Its name (`bitnami`).
+    pub name: String,
+    /// Its URL (the directory holding `index.yaml`).
+    pub url: String,
+}
+
+impl RepositoriesFile {
+    /// Reads the repositories file of `settings` (a missing file is an empty list).
+    pub fn load(settings: &RepoSettings) -> Result<RepositoriesFile> {
+        let path = settings.repositories_file();
+        if !path.exists() {
+            return Ok(RepositoriesFile {
+                api_version: "v1".into(),
+                generated: crate::repo::now(),
+                repositories: Vec::new(),
+            });
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        let name = path.display().to_string();
+        let value = crate::yaml::from_str(&text, &name)?;
+        serde_json::from_value(value).map_err(|e| {
+            RepoError::InvalidIndex {
+                file: name,
+                reason: e.to_string(),
+            }
+            .into()
+        })
+    }
+
+    /// Writes the file.
+    pub fn save(&self, settings: &RepoSettings) -> Result<()> {
+        let path = settings.repositories_file();
+        let text = serde_json::to_value(self)
+            .map(|v| crate::yaml::to_string(&v))
+            .unwrap_or_default();
+        write_file(&path, text.as_bytes())
+    }
+
+    /// The repository named `name`.
+    pub fn get(&self, name: &str) -> Option<&Repository> {
+        self.repositories.iter().find(|r| r.name == name)
+    }
+}
+
+/// Fetches `URL/index.yaml` and parses it as Helm's index format.
+pub fn fetch_index(url: &str) -> Result<IndexFile> {
+    let index_url = format!("{}/index.yaml", url.trim_end_matches('/'));
+    let bytes = get(&index_url, MAX_INDEX_BYTES)?;
+    let text = String::from_utf8(bytes).map_err(|_| RepoError::InvalidIndex {
+        file: index_url.clone(),
+        reason: "not UTF-8 text".into(),
+    })?;
+    IndexFile::from_yaml(&text, &index_url)
+}
+
+/// `repo add`: fetches and validates the index, caches it and records the repository. Adding
+/// the same name and URL again refreshes it; another URL under an existing name is refused.
+pub fn add(settings: &RepoSettings, name: &str, url: &str) -> Result<IndexFile> {
+    let invalid = |reason: &str| -> Error {
+        RepoError::InvalidRepository {
+            name: name.to_string(),
+            reason: reason.to_string(),
+        }
+        .into()
+    };
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        || name.starts_with('.')
+    {
+        return Err(invalid(
+            "a repository name has only letters, digits, `.`, `_` and `-`",
+        ));
+    }
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(invalid("the URL must start with http:// or https://"));
+    }
+    let mut file = RepositoriesFile::load(settings)?;
+    if let Some(existing) = file.get(name)
+        && existing.url.trim_end_matches('/') != url.trim_end_matches('/')
+    {
+        return Err(invalid(&format!(
+            "already exists with URL {} (remove it first)",
+            existing.url
+        )));
+    }
+    let index = fetch_index(url)?;
+    write_file(&settings.index_file(name), index.to_yaml().as_bytes())?;
+    if file.get(name).is_none() {
+        file.repositories.push(Repository {
+            name: name.to_string(),
+            url: url.to_string(),
+        });
+    }
+    file.generated = crate::repo::now();
+    file.save(settings)?;
+    Ok(index)
+}
+
+/// `repo list`.
+pub fn list(settings: &RepoSettings) -> Result<Vec<Repository>> {
+    Ok(RepositoriesFile::load(settings)?.repositories)
+}
+
+/// `repo update`: refreshes every cached index (or only `names`); returns the names updated.
+pub fn update(settings: &RepoSettings, names: &[String]) -> Result<Vec<String>> {
+    let file = RepositoriesFile::load(settings)?;
+    for n in names {
+        if file.get(n).is_none() {
+            return Err(RepoError::UnknownRepository { name: n.clone() }.into());
+        }
+    }
+    let mut done = Vec::new();
+    for repo in &file.repositories {
+        if !names.is_empty() && !names.contains(&repo.name) {
+            continue;
+        }
+        let index = fetch_index(&repo.url)?;
+        write_file(&settings.index_file(&repo.name), index.to_yaml().as_bytes())?;
+        done.push(repo.name.clone());
+    }
+    Ok(done)
+}
+
+/// `repo remove`: forgets the repository and its cached index.
+pub fn remove(settings: &RepoSettings, name: &str) -> Result<()> {
+    let mut file = RepositoriesFile::load(settings)?;
+    let before = file.repositories.len();
+    file.repositories.retain(|r| r.name != name);
+    if file.repositories.len() == before {
+        return Err(RepoError::UnknownRepository {
+            name: name.to_string(),
+        }
+        .into());
+    }
+    file.save(settings)?;
+    let _ = std::fs::remove_file(settings.index_file(name));
+    Ok(())
+}
+
+/// The cached index of a named repository (fetched if it is not cached yet).
+pub fn cached_index(settings: &RepoSettings, name: &str) -> Result<(Repository, IndexFile)> {
+    let file = RepositoriesFile::load(settings)?;
+    let repo = file
+        .get(name)
+        .cloned()
+        .ok_or_else(|| RepoError::UnknownRepository {
+            name: name.to_string(),
+        })?;
+    let path = settings.index_file(name);
+    let index = if path.exists() {
+        IndexFile::load(&path)?
+    } else {
+        let index = fetch_index(&repo.url)?;
+        write_file(&path, index.to_yaml().as_bytes())?;
+        index
+    };
+    Ok((repo, index))
+}
+
+/// The newest version of `chart` in `index` that satisfies `range` (`None`: the newest
+/// release, as Helm picks without `--version`) and has a download URL.
+pub fn find_version<'a>(
+    index: &'a IndexFile,
+    chart: &str,
+    range: Option<&str>,
+    repository: &str,
+) -> Result<&'a ChartVersion> {
+    let versions = index
+        .entries
+        .get(chart)
+        .ok_or_else(|| RepoError::ChartNotFound {
+            chart: chart.to_string(),
+            repository: repository.to_string(),
+        })?;
+    let constraint = Constraint::parse(range.unwrap_or(">=0.0.0-0"))?;
+    let stable_only = range.is_none();
+    versions
+        .iter()
+        .filter(|v| !v.urls.is_empty())
+        .find(|v| {
+            parse_version(&v.metadata.version)
+                .is_ok_and(|ver| constraint.matches(&ver) && (!stable_only || ver.pre.is_empty()))
+        })
+        .ok_or_else(|| {
+            RepoError::NoMatchingVersion {
+                chart: chart.to_string(),
+                repository: repository.to_string(),
+                range: range.unwrap_or("(latest stable)").to_string(),
+                seen: seen(versions.iter().map(|v| v.metadata.version.as_str())),
+            }
+            .into()
+        })
+}
+
+pub(crate) fn seen<'a>(versions: impl Iterator<Item = &'a str>) -> String {
+    let list: Vec<&str> = versions.collect();
+    if list.is_empty() {
+        "none".into()
+    } else {
+        list.join(", ")
+    }
+}
+
+/// Downloads the archive of `version` (its first URL, relative URLs resolved against
+/// `repo_url`), verifies its sha256 `digest` and that it loads as a chart of that name and
+/// version. Returns the bytes.
+pub fn download(repo_url: &str, version: &ChartVersion) -> Result<Vec<u8>> {
+    let url = absolute_url(repo_url, &version.urls[0]);
+    let bytes = get(&url, MAX_ARCHIVE_BYTES)?;
+    verify(&url, &bytes, &version.digest)?;
+    let chart = loader::load_archive(&bytes, &url, &LoadOptions::default())?;
+    if chart.name() != version.metadata.name || chart.metadata.version != version.metadata.version {
+        return Err(RepoError::InvalidIndex {
+            file: url,
+            reason: format!(
+                "the archive holds {} {}, the index says {} {}",
+                chart.name(),
+                chart.metadata.version,
+                version.metadata.name,
+                version.metadata.version
+            ),
+        }
+        .into());
+    }
+    Ok(bytes)
+}
+
+/// Checks `bytes` against an index digest (hex sha256, optionally prefixed `sha256:`).
+pub fn verify(url: &str, bytes: &[u8], digest: &str) -> Result<()> {
+    let expected = digest.trim_start_matches("sha256:").to_ascii_lowercase();
+    if expected.is_empty() {
+        return Ok(());
+    }
+    let actual = hex(&Sha256::digest(bytes));
+    if actual != expected {
+        return Err(RepoError::DigestMismatch {
+            url: url.to_string(),
+            expected,
+            actual,
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// Resolves an index `urls` entry against the repository URL.
+pub fn absolute_url(repo_url: &str, url: &str) -> String {
+    if url.contains("://") {
+        url.to_string()
+    } else {
+        format!(
+            "{}/{}",
+            repo_url.trim_end_matches('/'),
+            url.trim_start_matches('/')
+        )
+    }
+}
+
+/// Splits `repo/chart`.
+fn split_reference(reference: &str) -> Result<(&str, &str)> {
+    match reference.split_once('/') {
+        Some((r, c)) if !r.is_empty() && !c.is_empty() && !c.contains('/') => Ok((r, c)),
+        _ => Err(RepoError::InvalidRepository {
+            name: reference.to_string(),
+            reason: "expected a chart reference of the form REPO/CHART".into(),
+        }
+        .into()),
+    }
+}
+
+/// Resolves `repo/chart` (with an optional version range) through the cached index, downloads
+/// and verifies the archive. Returns the archive's file name and bytes.
+pub fn fetch_chart(
+    settings: &RepoSettings,
+    reference: &str,
+    range: Option<&str>,
+) -> Result<(String, Vec<u8>)> {
+    let (repo_name, chart) = split_reference(reference)?;
+    let (repo, index) = cached_index(settings, repo_name)?;
+    let version = find_version(&index, chart, range, repo_name)?;
+    let bytes = download(&repo.url, version)?;
+    Ok((format!("{chart}-{}.tgz", version.metadata.version), bytes))
+}
+
+/// `pull REPO/CHART`: writes the verified archive into `destination` (or, with `untar`, unpacks
+/// it there as `CHART/`). Returns the path written.
+pub fn pull(
+    settings: &RepoSettings,
+    reference: &str,
+    range: Option<&str>,
+    destination: &Path,
+    untar: bool,
+) -> Result<PathBuf> {
+    let (file_name, bytes) = fetch_chart(settings, reference, range)?;
+    if untar {
+        unpack(&bytes, &file_name, destination)
+    } else {
+        let target = destination.join(&file_name);
+        write_file(&target, &bytes)?;
+        Ok(target)
+    }
+}
+
+/// A `repo/chart` reference as a local archive: downloaded (and verified) into the cache's
+/// `charts/` directory unless it is there already.
+pub fn locate(settings: &RepoSettings, reference: &str, range: Option<&str>) -> Result<PathBuf> {
+    let (file_name, bytes) = fetch_chart(settings, reference, range)?;
+    let target = settings.cache_dir.join("charts").join(file_name);
+    write_file(&target, &bytes)?;
+    Ok(target)
+}
+
+/// Unpacks a chart archive into `destination/NAME/` after loading it as hostile input (so no
+/// entry can escape the destination). Returns the chart directory.
+pub fn unpack(bytes: &[u8], source_name: &str, destination: &Path) -> Result<PathBuf> {
+    let chart = loader::load_archive(bytes, source_name, &LoadOptions::default())?;
+    let root = destination.join(chart.name());
+    if root.exists() {
+        return Err(Error::io(
+            &root,
+            std::io::Error::new(std::io::ErrorKind::AlreadyExists, "already exists"),
+        ));
+    }
+    let invalid = |reason: String| -> Error {
+        crate::loader::LoadError::InvalidArchive {
+            source_name: source_name.to_string(),
+            reason,
+        }
+        .into()
+    };
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
+    for entry in archive.entries().map_err(|e| invalid(e.to_string()))? {
+        let mut entry = entry.map_err(|e| invalid(e.to_string()))?;
+        if !entry.header().entry_type().is_file() {
+            continue;
+        }
+        let path = entry
+            .path()
+            .map_err(|e| invalid(e.to_string()))?
+            .into_owned();
+        // The loader accepted the archive: every path is relative, without `..`, under NAME/.
+        if !path.starts_with(chart.name()) {
+            continue;
+        }
+        std::fs::create_dir_all(destination).map_err(|e| Error::io(destination, e))?;
+        let unpacked = entry
+            .unpack_in(destination)
+            .map_err(|e| Error::io(destination.join(&path), e))?;
+        if !unpacked {
+            return Err(invalid(format!("unsafe entry {}", path.display())));
+        }
+    }
+    Ok(root)
+}
+
+/// Writes a file atomically (beside its final name, then renamed), creating its directory.
+pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    }
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, bytes)
+        .and_then(|()| std::fs::rename(&partial, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&partial);
+            Error::io(path, e)
+        })
+}
+
+/// GETs `url`, reading at most `limit` bytes. Only `http://` and `https://` URLs.
+#[cfg(feature = "http")]
+pub(crate) fn get(url: &str, limit: u64) -> Result<Vec<u8>> {
+    let unreachable = |reason: String| -> Error {
+        RepoError::Unreachable {
+            url: url.to_string(),
+            reason,
+        }
+        .into()
+    };
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(unreachable(
+            "only http:// and https:// URLs are fetched".into(),
+        ));
+    }
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(std::time::Duration::from_secs(120)))
+        .timeout_connect(Some(std::time::Duration::from_secs(20)))
+        .build()
+        .into();
+    let mut response = agent
+        .get(url)
+        .call()
+        .map_err(|e| unreachable(e.to_string()))?;
+    response
+        .body_mut()
+        .with_config()
+        .limit(limit)
+        .read_to_vec()
+        .map_err(|e| unreachable(e.to_string()))
+}
+
+/// Without the `http` feature nothing is fetched.
+#[cfg(not(feature = "http"))]
+pub(crate) fn get(url: &str, _limit: u64) -> Result<Vec<u8>> {
+    Err(RepoError::NoHttp {
+        url: url.to_string(),
+    }
+    .into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(dir: &Path) -> RepoSettings {
+        RepoSettings {
+            config_dir: dir.join("config"),
+            cache_dir: dir.join("cache"),
+        }
+    }
+
+    fn index_with(versions: &[&str]) -> IndexFile {
+        let mut index = IndexFile::default();
+        for v in versions {
+            let yaml = format!("apiVersion: v2\nname: app\nversion: {v}\n");
+            index
+                .entries
+                .entry("app".into())
+                .or_default()
+                .push(ChartVersion {
+                    metadata: crate::Metadata::from_yaml(&yaml, "Chart.yaml").unwrap(),
+                    urls: vec![format!("app-{v}.tgz")],
+                    created: String::new(),
+                    digest: String::new(),
+                });
+        }
+        index.sort_entries();
+        index
+    }
+
+    #[test]
+    fn picks_the_highest_matching_version() {
+        let index = index_with(&["1.0.0", "1.2.0", "2.0.0", "2.1.0-rc.1"]);
+        let pick = |r: Option<&str>| {
+            find_version(&index, "app", r, "repo")
+                .map(|v| v.metadata.version.clone())
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(pick(Some("^1.0.0")).unwrap(), "1.2.0");
+        assert_eq!(pick(Some("~1.0")).unwrap(), "1.0.0");
+        assert_eq!(pick(None).unwrap(), "2.0.0");
+        let err = pick(Some(">=3.0.0")).unwrap_err();
+        assert!(err.contains(">=3.0.0"), "{err}");
+        assert!(err.contains("2.1.0-rc.1, 2.0.0, 1.2.0, 1.0.0"), "{err}");
+        assert!(find_version(&index, "nope", None, "repo").is_err());
+    }
+
+    #[test]
+    fn digests_are_verified() {
+        let digest = hex(&Sha256::digest(b"abc"));
+        assert!(verify("u", b"abc", &digest).is_ok());
+        assert!(verify("u", b"abc", &format!("sha256:{digest}")).is_ok());
+        let err = verify("u", b"abd", &digest).unwrap_err().to_string();
+        assert!(err.contains("digest mismatch"), "{err}");
+    }
+
+    #[test]
+    fn repositories_file_round_trip_and_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = settings(dir.path());
+        assert!(list(&s).unwrap().is_empty());
+        let file = RepositoriesFile {
+            api_version: "v1".into(),
+            generated: String::new(),
+            repositories: vec![Repository {
+                name: "local".into(),
+                url: "http://127.0.0.1:1".into(),
+            }],
+        };
+        file.save(&s).unwrap();
+        assert_eq!(list(&s).unwrap(), file.repositories);
+        assert!(add(&s, "bad/name", "http://x").is_err());
+        assert!(add(&s, "ok", "ftp://x").is_err());
+        let err = add(&s, "local", "http://127.0.0.1:2")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("already exists"), "{err}");
+        assert!(remove(&s, "nope").is_err());
+        remove(&s, "local").unwrap();
+        assert!(list(&s).unwrap().is_empty());
+        assert!(fetch_chart(&s, "local/app", None).is_err());
+        assert!(fetch_chart(&s, "no-slash", None).is_err());
+    }
+
+    #[test]
+    fn relative_urls_resolve_against_the_repository() {
+        assert_eq!(absolute_url("http://h/r/", "a-1.tgz"), "http://h/r/a-1.tgz");
+        assert_eq!(
+            absolute_url("http://h/r", "https://x/a.tgz"),
+            "https://x/a.tgz"
+        );
+    }
+}
