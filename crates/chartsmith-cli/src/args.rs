@@ -115,6 +115,30 @@ pub struct RenderFlags {
     pub skip_schema_validation: bool,
 }
 
+impl RenderFlags {
+    /// The capabilities `--kube-version` and `--api-versions` describe.
+    pub fn capabilities(&self) -> chartsmith::Result<chartsmith::engine::Capabilities> {
+        chartsmith::engine::Capabilities::new(self.kube_version.as_deref(), &self.api_versions)
+    }
+
+    /// Template options for a release named `name` rendered with these flags.
+    pub fn template_options(
+        &self,
+        name: &str,
+    ) -> chartsmith::Result<chartsmith::template::TemplateOptions> {
+        Ok(chartsmith::template::TemplateOptions {
+            release: chartsmith::engine::Release {
+                name: name.to_string(),
+                namespace: self.namespace.clone(),
+                ..Default::default()
+            },
+            capabilities: self.capabilities()?,
+            skip_schema_validation: self.skip_schema_validation,
+            ..Default::default()
+        })
+    }
+}
+
 /// `chartsmith template`.
 #[derive(Debug, Args)]
 pub struct TemplateArgs {

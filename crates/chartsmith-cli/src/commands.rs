@@ -4,8 +4,7 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use chartsmith::engine::{Capabilities, Release};
-use chartsmith::template::{TemplateOptions, template};
+use chartsmith::template::template;
 use chartsmith::values::{ValueOptions, compute};
 
 use crate::args::{
@@ -73,19 +72,7 @@ fn run_template(args: TemplateArgs) -> Result<()> {
     let chart_path = resolve_chart_reference(&chart_path, args.version.as_deref())?;
     let chart = load(Path::new(&chart_path))?;
     let user_values = args.values.to_options().merge()?;
-    let options = TemplateOptions {
-        release: Release {
-            name,
-            namespace: args.render.namespace.clone(),
-            ..Release::default()
-        },
-        capabilities: Capabilities::new(
-            args.render.kube_version.as_deref(),
-            &args.render.api_versions,
-        )?,
-        skip_schema_validation: args.render.skip_schema_validation,
-        ..TemplateOptions::default()
-    };
+    let options = args.render.template_options(&name)?;
     let mut rendered = template(&chart, &user_values, &options)?;
     if args.validate {
         // The whole release is validated, before --show-only and --no-hooks select what is printed.

@@ -3,9 +3,7 @@
 use std::path::Path;
 
 use anyhow::Result;
-use chartsmith::engine::{Capabilities, Release};
 use chartsmith::lint::{Diagnostic, LintOptions, lint};
-use chartsmith::template::TemplateOptions;
 
 use crate::args::{LintArgs, LintFormat};
 use crate::commands::{json, out};
@@ -14,19 +12,7 @@ use crate::releases::Exit;
 pub fn run_lint(args: LintArgs) -> Result<()> {
     let user_values = args.values.to_options().merge()?;
     let options = LintOptions {
-        template: TemplateOptions {
-            release: Release {
-                name: args.name.clone(),
-                namespace: args.render.namespace.clone(),
-                ..Release::default()
-            },
-            capabilities: Capabilities::new(
-                args.render.kube_version.as_deref(),
-                &args.render.api_versions,
-            )?,
-            skip_schema_validation: args.render.skip_schema_validation,
-            ..TemplateOptions::default()
-        },
+        template: args.render.template_options(&args.name)?,
         external: args.external.clone(),
         disabled: args.disable.clone(),
         // The schemas follow --kube-version through the capabilities above.

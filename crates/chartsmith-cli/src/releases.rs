@@ -9,7 +9,6 @@ use chartsmith::action::{
     self, Configuration, DeployOptions, RollbackOptions, UninstallOptions, ValuesMode,
 };
 use chartsmith::cluster::DirectoryCluster;
-use chartsmith::engine::Capabilities;
 use chartsmith::release::{Release, Timestamp};
 use chartsmith::storage::{LocalDriver, STATE_DIR_ENV};
 use clap::{Args, Subcommand, ValueEnum};
@@ -378,10 +377,7 @@ impl DeployFlags {
             description: self.description.clone(),
             dry_run: self.dry_run,
             history_max: self.history_max,
-            capabilities: Capabilities::new(
-                self.render.kube_version.as_deref(),
-                &self.render.api_versions,
-            )?,
+            capabilities: self.render.capabilities()?,
             skip_schema_validation: self.render.skip_schema_validation,
         })
     }
