@@ -198,26 +198,6 @@ fn to_json(value: &Value) -> TeraResult<Json> {
     serde_json::to_value(value).map_err(|e| error(format!("cannot convert value to JSON: {e}")))
 }
 
-/// Integral floats become integers, as Go's `encoding/json` prints `1.0` as `1`.
-fn go_numbers(value: Json) -> Json {
-    match value {
-        Json::Number(n) => match n.as_f64() {
-            Some(f)
-                if !n.is_i64()
-                    && !n.is_u64()
-                    && f.fract() == 0.0
-                    && f.abs() < 9.007_199_254_740_992e15 =>
-            {
-                Json::from(f as i64)
-            }
-            _ => Json::Number(n),
-        },
-        Json::Array(a) => Json::Array(a.into_iter().map(go_numbers).collect()),
-        Json::Object(m) => Json::Object(m.into_iter().map(|(k, v)| (k, go_numbers(v))).collect()),
-        other => other,
-    }
-}
-
 /// JSON as Go's `encoding/json` writes it: floats in fixed notation between 1e-6 and 1e21,
 /// exponents without padding (`1e-7`, `1e+21`); `pretty` is `json.MarshalIndent(v, "", "  ")`.
 fn go_json(value: &Json, pretty: bool) -> TeraResult<String> {
@@ -600,13 +580,13 @@ fn register(
     tera.register_filter(
         "toJson",
         |v: Value, _: Kwargs, _: &State| -> TeraResult<String> {
-            go_json(&go_numbers(to_json(&v)?), false).map(go_html_escape)
+            go_json(&to_json(&v)?, false).map(go_html_escape)
         },
     );
     tera.register_filter(
         "toPrettyJson",
         |v: Value, _: Kwargs, _: &State| -> TeraResult<String> {
-            go_json(&go_numbers(to_json(&v)?), true).map(go_html_escape)
+            go_json(&to_json(&v)?, true).map(go_html_escape)
         },
     );
     tera.register_filter(
