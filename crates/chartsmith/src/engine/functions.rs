@@ -167,13 +167,12 @@ fn describe(error: &tera::Error) -> String {
 pub(super) fn build_tera(
     sources: &[(String, String)],
     files: BTreeMap<String, Arc<Vec<File>>>,
-    limits: RenderLimits,
 ) -> Result<Arc<Tera>, RenderError> {
     let mut tera = Tera::new();
     // Manifests are YAML: never HTML-escape.
     tera.autoescape_on(Vec::<&'static str>::new());
     let handle: Arc<OnceLock<Weak<Tera>>> = Arc::new(OnceLock::new());
-    register(&mut tera, &handle, Arc::new(files), limits);
+    register(&mut tera, &handle, Arc::new(files));
     tera.add_raw_templates(sources.iter().map(|(n, s)| (n.as_str(), s.as_str())))
         .map_err(|e| {
             let message = e.to_string();
@@ -564,9 +563,7 @@ fn register(
     tera: &mut Tera,
     handle: &Arc<OnceLock<Weak<Tera>>>,
     files: Arc<BTreeMap<String, Arc<Vec<File>>>>,
-    limits: RenderLimits,
 ) {
-    let _ = limits;
     // --- serialisation -------------------------------------------------------------------------
     tera.register_filter(
         "toYaml",

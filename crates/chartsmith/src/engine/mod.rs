@@ -277,7 +277,7 @@ pub fn render(
         .collect();
     let limits = *limits;
     let job = move || -> Result<RenderedFiles, RenderError> {
-        let tera = functions::build_tera(&sources, files_by_chart, limits)?;
+        let tera = functions::build_tera(&sources, files_by_chart)?;
         let mut out = RenderedFiles::default();
         functions::reset_budget(limits);
         let converted: Vec<(tera::Value, tera::Value)> = scopes
