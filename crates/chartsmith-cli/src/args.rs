@@ -34,9 +34,15 @@ pub enum Command {
     /// Manage a chart's dependencies (list, update, build from Chart.lock).
     #[command(subcommand)]
     Dependency(DependencyCommand),
-    /// Download a chart from a repository (`REPO/CHART`), verifying its digest.
+    /// Download a chart from a repository (`REPO/CHART`) or an OCI registry (`oci://…`),
+    /// verifying its digest.
     #[command(disable_version_flag = true)]
     Pull(PullArgs),
+    /// Upload a chart archive to an OCI registry (`oci://HOST/PATH`).
+    Push(PushArgs),
+    /// Log in to or out of an OCI registry.
+    #[command(subcommand)]
+    Registry(RegistryCommand),
     /// Render charts and check the manifests with cross-resource rules.
     Lint(LintArgs),
     /// Install a chart as a new release (recorded in the state directory).
@@ -146,12 +152,16 @@ pub struct TemplateArgs {
     /// `release-name`).
     #[arg(value_name = "NAME|CHART")]
     pub first: String,
-    /// The chart: a directory, a .tgz archive or `REPO/CHART` of an added repository.
+    /// The chart: a directory, a .tgz archive, `REPO/CHART` of an added repository or
+    /// `oci://HOST/PATH/NAME[:TAG]`.
     #[arg(value_name = "CHART")]
     pub chart: Option<String>,
-    /// The version range of a `REPO/CHART` chart (default: the newest release).
+    /// The version range of a `REPO/CHART` or `oci://` chart (default: the newest release).
     #[arg(long = "version", value_name = "RANGE")]
     pub version: Option<String>,
+    /// Reach OCI registries over plain HTTP instead of HTTPS.
+    #[arg(long = "plain-http")]
+    pub plain_http: bool,
     /// Values flags.
     #[command(flatten)]
     pub values: ValueFlags,
@@ -255,6 +265,12 @@ pub struct PackageArgs {
     /// Set the chart's appVersion.
     #[arg(long = "app-version", value_name = "VERSION")]
     pub app_version: Option<String>,
+    /// Update the dependencies (`dependency update`) before packaging.
+    #[arg(short = 'u', long = "dependency-update")]
+    pub dependency_update: bool,
+    /// Reach OCI registries over plain HTTP instead of HTTPS (with --dependency-update).
+    #[arg(long = "plain-http")]
+    pub plain_http: bool,
 }
 
 /// `chartsmith repo`.
@@ -312,13 +328,19 @@ pub struct DependencyArgs {
     /// The chart directory.
     #[arg(default_value = ".")]
     pub chart: PathBuf,
+    /// Reach OCI registries over plain HTTP instead of HTTPS.
+    #[arg(long = "plain-http")]
+    pub plain_http: bool,
 }
 
 /// `chartsmith pull`.
 #[derive(Debug, Args)]
 pub struct PullArgs {
-    /// The chart, as `REPO/CHART`.
+    /// The chart, as `REPO/CHART` or `oci://HOST/PATH/NAME[:TAG|@DIGEST]`.
     pub chart: String,
+    /// Reach OCI registries over plain HTTP instead of HTTPS.
+    #[arg(long = "plain-http")]
+    pub plain_http: bool,
     /// A version range (default: the newest release).
     #[arg(long = "version", value_name = "RANGE")]
     pub version: Option<String>,
@@ -333,6 +355,54 @@ pub struct PullArgs {
     /// Unpack the chart into DIR/CHART instead of writing the archive.
     #[arg(long = "untar")]
     pub untar: bool,
+}
+
+/// `chartsmith push`.
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// The chart archive (`NAME-VERSION.tgz`, from `chartsmith package`).
+    pub archive: PathBuf,
+    /// The registry namespace, `oci://HOST/PATH`; the chart goes to `HOST/PATH/NAME:VERSION`.
+    pub remote: String,
+    /// Reach the registry over plain HTTP instead of HTTPS.
+    #[arg(long = "plain-http")]
+    pub plain_http: bool,
+}
+
+/// `chartsmith registry`.
+#[derive(Debug, Subcommand)]
+pub enum RegistryCommand {
+    /// Check credentials against a registry and save them.
+    Login(RegistryLoginArgs),
+    /// Forget the saved credentials of a registry.
+    Logout(RegistryLogoutArgs),
+}
+
+/// `chartsmith registry login`.
+#[derive(Debug, Args)]
+pub struct RegistryLoginArgs {
+    /// The registry host (and port).
+    pub host: String,
+    /// The user name.
+    #[arg(short = 'u', long = "username")]
+    pub username: String,
+    /// The password (prefer --password-stdin: a password in arguments is visible to other
+    /// processes).
+    #[arg(short = 'p', long = "password", conflicts_with = "password_stdin")]
+    pub password: Option<String>,
+    /// Read the password from standard input.
+    #[arg(long = "password-stdin")]
+    pub password_stdin: bool,
+    /// Reach the registry over plain HTTP instead of HTTPS.
+    #[arg(long = "plain-http")]
+    pub plain_http: bool,
+}
+
+/// `chartsmith registry logout`.
+#[derive(Debug, Args)]
+pub struct RegistryLogoutArgs {
+    /// The registry host (and port).
+    pub host: String,
 }
 
 /// `chartsmith repo index`.

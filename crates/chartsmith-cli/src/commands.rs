@@ -8,8 +8,9 @@ use chartsmith::template::template;
 use chartsmith::values::{ValueOptions, compute};
 
 use crate::args::{
-    Cli, Command, CreateArgs, DependencyCommand, Format, PackageArgs, PullArgs, RepoCommand,
-    RepoIndexArgs, ShowArgs, ShowWhat, TemplateArgs, ValueFlags, ValuesArgs,
+    Cli, Command, CreateArgs, DependencyCommand, Format, PackageArgs, PullArgs, PushArgs,
+    RegistryCommand, RepoCommand, RepoIndexArgs, ShowArgs, ShowWhat, TemplateArgs, ValueFlags,
+    ValuesArgs,
 };
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -23,6 +24,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Repo(command) => run_repo(command),
         Command::Dependency(command) => run_dependency(command),
         Command::Pull(args) => run_pull(args),
+        Command::Push(args) => run_push(args),
+        Command::Registry(command) => run_registry(command),
         Command::Lint(args) => crate::lint::run_lint(args),
         Command::Install(args) => crate::releases::run_install(args),
         Command::Upgrade(args) => crate::releases::run_upgrade(args),
@@ -69,7 +72,8 @@ fn run_template(args: TemplateArgs) -> Result<()> {
         None => ("release-name".to_string(), args.first.clone()),
         Some(chart) => (args.first.clone(), chart.clone()),
     };
-    let chart_path = resolve_chart_reference(&chart_path, args.version.as_deref())?;
+    let chart_path =
+        resolve_chart_reference(&chart_path, args.version.as_deref(), args.plain_http)?;
     let chart = load(Path::new(&chart_path))?;
     let user_values = args.values.to_options().merge()?;
     let options = args.render.template_options(&name)?;
@@ -223,6 +227,11 @@ fn run_package(args: PackageArgs) -> Result<()> {
         ..Default::default()
     };
     for chart in &args.charts {
+        if args.dependency_update {
+            let settings = repo_settings(args.plain_http);
+            chartsmith::dependency::update(chart, &settings)
+                .with_context(|| format!("updating the dependencies of {}", chart.display()))?;
+        }
         let path = chartsmith::package::package(chart, &options)
             .with_context(|| format!("packaging {}", chart.display()))?;
         out(&format!(
@@ -241,13 +250,25 @@ fn run_repo_index(args: RepoIndexArgs) -> Result<()> {
     Ok(())
 }
 
-/// A chart argument that is not a local path but `REPO/CHART` of an added repository is
-/// downloaded (verified) into the cache; anything else is returned as it is.
-fn resolve_chart_reference(chart: &str, version: Option<&str>) -> Result<String> {
+/// The repository settings of the environment, with `--plain-http`.
+fn repo_settings(plain_http: bool) -> chartsmith::repositories::RepoSettings {
+    chartsmith::repositories::RepoSettings {
+        plain_http,
+        ..chartsmith::repositories::RepoSettings::from_env()
+    }
+}
+
+/// A chart argument that is not a local path but `oci://…` or `REPO/CHART` of an added
+/// repository is downloaded (verified) into the cache; anything else is returned as it is.
+fn resolve_chart_reference(chart: &str, version: Option<&str>, plain_http: bool) -> Result<String> {
     if Path::new(chart).exists() {
         return Ok(chart.to_string());
     }
-    let settings = chartsmith::repositories::RepoSettings::from_env();
+    let settings = repo_settings(plain_http);
+    if chart.starts_with("oci://") {
+        let path = chartsmith::oci::locate(&settings, chart, version)?;
+        return Ok(path.display().to_string());
+    }
     if let Some((repo, name)) = chart.split_once('/')
         && !name.contains('/')
         && chartsmith::repositories::RepositoriesFile::load(&settings)?
@@ -304,7 +325,12 @@ fn run_repo(command: RepoCommand) -> Result<()> {
 
 fn run_dependency(command: DependencyCommand) -> Result<()> {
     use chartsmith::dependency;
-    let settings = chartsmith::repositories::RepoSettings::from_env();
+    let plain_http = match &command {
+        DependencyCommand::List(a) | DependencyCommand::Update(a) | DependencyCommand::Build(a) => {
+            a.plain_http
+        }
+    };
+    let settings = repo_settings(plain_http);
     match command {
         DependencyCommand::List(args) => {
             let list = dependency::list(&args.chart)?;
@@ -353,7 +379,21 @@ fn report_lock(chart: &Path, lock: &chartsmith::dependency::Lock) -> Result<()> 
 }
 
 fn run_pull(args: PullArgs) -> Result<()> {
-    let settings = chartsmith::repositories::RepoSettings::from_env();
+    let settings = repo_settings(args.plain_http);
+    if args.chart.starts_with("oci://") {
+        let (path, digest) = chartsmith::oci::pull(
+            &settings,
+            &args.chart,
+            args.version.as_deref(),
+            &args.destination,
+            args.untar,
+        )?;
+        return out(&format!(
+            "Pulled: {}\nDigest: {digest}\nSaved to: {}\n",
+            args.chart.trim_start_matches("oci://"),
+            path.display()
+        ));
+    }
     let path = chartsmith::repositories::pull(
         &settings,
         &args.chart,
@@ -362,4 +402,46 @@ fn run_pull(args: PullArgs) -> Result<()> {
         args.untar,
     )?;
     out(&format!("Pulled {} to {}\n", args.chart, path.display()))
+}
+
+fn run_push(args: PushArgs) -> Result<()> {
+    let settings = repo_settings(args.plain_http);
+    let created =
+        chartsmith::oci::created_timestamp(std::env::var("SOURCE_DATE_EPOCH").ok().as_deref())?;
+    let pushed = chartsmith::oci::push(&settings, &args.archive, &args.remote, &created)
+        .with_context(|| format!("pushing {}", args.archive.display()))?;
+    out(&format!(
+        "Pushed: {}\nDigest: {}\n",
+        pushed.reference, pushed.digest
+    ))
+}
+
+fn run_registry(command: RegistryCommand) -> Result<()> {
+    match command {
+        RegistryCommand::Login(args) => {
+            let settings = repo_settings(args.plain_http);
+            let password = match (args.password, args.password_stdin) {
+                (Some(p), _) => p,
+                (None, true) => {
+                    let mut text = String::new();
+                    std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                        .context("reading the password from standard input")?;
+                    text.trim_end_matches(['\n', '\r']).to_string()
+                }
+                (None, false) => {
+                    anyhow::bail!("give the password with --password-stdin (or --password)")
+                }
+            };
+            let credentials = chartsmith::oci::Credentials {
+                username: args.username,
+                password,
+            };
+            chartsmith::oci::login(&settings, &args.host, &credentials)?;
+            out("Login Succeeded\n")
+        }
+        RegistryCommand::Logout(args) => {
+            chartsmith::oci::logout(&repo_settings(false), &args.host)?;
+            out(&format!("Removing login credentials for {}\n", args.host))
+        }
+    }
 }

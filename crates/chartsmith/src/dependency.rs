@@ -2,10 +2,11 @@
 //! `charts/` and pin them in `Chart.lock` (Helm's format and digest).
 //!
 //! A dependency's `repository` is `file://PATH` (a chart directory that must stay inside the
-//! directory holding the chart), an `http(s)://` repository URL, or `@name` / `name` of a
-//! repository added with `repo add`. `update` picks the highest version satisfying each range,
-//! verifies downloads against the index's sha256 digest, and is recursive: a `file://`
-//! dependency's own dependencies are updated first. `build` installs exactly what `Chart.lock`
+//! directory holding the chart), an `http(s)://` repository URL, an `oci://HOST/PATH` registry
+//! namespace (the chart is `oci://HOST/PATH/NAME`, its versions the repository's tags), or
+//! `@name` / `name` of a repository added with `repo add`. `update` picks the highest version
+//! satisfying each range, verifies downloads against the index's (or the registry manifest's)
+//! sha256 digest, and is recursive: a `file://` dependency's own dependencies are updated first. `build` installs exactly what `Chart.lock`
 //! pins, and refuses a lock whose digest no longer matches `Chart.yaml`.
 
 use std::path::{Path, PathBuf};
@@ -119,7 +120,7 @@ pub fn hash_requirements(requirements: &[Dependency], locked: &[LockedDependency
 }
 
 /// A dependency as Go marshals Helm's `chart.Dependency` (kept as ordered pairs).
-fn go_json(d: &Dependency) -> serde_json::Value {
+pub(crate) fn go_json(d: &Dependency) -> serde_json::Value {
     let mut fields: Vec<(String, serde_json::Value)> = vec![("name".into(), d.name.clone().into())];
     if let Some(v) = d.version.as_deref().filter(|v| !v.is_empty()) {
         fields.push(("version".into(), v.into()));
@@ -153,7 +154,7 @@ fn go_json(d: &Dependency) -> serde_json::Value {
 
 /// Go's `json.Marshal` text of a [`go_json`] value: fields in order, map keys sorted, `<`, `>`
 /// and `&` escaped.
-fn go_text(fields: &serde_json::Value) -> String {
+pub(crate) fn go_text(fields: &serde_json::Value) -> String {
     let mut out = String::from("{");
     let pairs = fields.as_array().cloned().unwrap_or_default();
     let parts: Vec<String> = pairs
@@ -181,7 +182,7 @@ fn sorted(v: &serde_json::Value) -> serde_json::Value {
     }
 }
 
-fn encode(v: &serde_json::Value) -> String {
+pub(crate) fn encode(v: &serde_json::Value) -> String {
     serde_json::to_string(v)
         .unwrap_or_default()
         .replace('<', "\\u003c")
@@ -302,11 +303,15 @@ pub fn build(chart_dir: &Path, settings: &RepoSettings) -> Result<Lock> {
 /// Reads a `Chart.lock`.
 pub fn read_lock(path: &Path) -> Result<Lock> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let name = path.display().to_string();
-    let value = crate::yaml::from_str(&text, &name)?;
+    parse_lock(&text, &path.display().to_string())
+}
+
+/// Parses a `Chart.lock`'s text (untrusted: bounded YAML); `name` names it in errors.
+pub fn parse_lock(text: &str, name: &str) -> Result<Lock> {
+    let value = crate::yaml::from_str(text, name)?;
     serde_json::from_value(value).map_err(|e| {
         DependencyError::Lock {
-            chart: name,
+            chart: name.to_string(),
             reason: format!("invalid Chart.lock: {e}"),
         }
         .into()
@@ -435,6 +440,19 @@ fn resolve(
         }
         .into());
     }
+    if repository.starts_with("oci://") {
+        let reference = format!("{}/{}", repository.trim_end_matches('/'), d.name);
+        let fetched = crate::oci::fetch_chart(settings, &reference, Some(&range))?;
+        return Ok(Resolved {
+            locked: LockedDependency {
+                name: d.name.clone(),
+                repository,
+                version: fetched.version,
+            },
+            file_name: fetched.file_name,
+            bytes: fetched.bytes,
+        });
+    }
     let (url, index) = repository_index(&repository, settings)?;
     let version = repositories::find_version(&index, &d.name, Some(&range), &url)?;
     let bytes = repositories::download(&url, version)?;
@@ -503,6 +521,7 @@ mod tests {
         RepoSettings {
             config_dir: dir.join("config"),
             cache_dir: dir.join("cache"),
+            plain_http: false,
         }
     }
 

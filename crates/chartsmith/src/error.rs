@@ -64,6 +64,9 @@ pub enum Error {
     /// Dependencies could not be resolved, vendored or checked.
     #[error(transparent)]
     Dependency(#[from] crate::dependency::DependencyError),
+    /// An OCI reference, registry or artifact was unusable.
+    #[error(transparent)]
+    Oci(#[from] crate::oci::OciError),
 }
 
 impl Error {

@@ -34,6 +34,7 @@ mod goyaml;
 pub mod lint;
 pub mod loader;
 pub mod manifest;
+pub mod oci;
 pub mod package;
 pub mod release;
 pub mod repo;

@@ -29,6 +29,9 @@ pub struct RepoSettings {
     pub config_dir: PathBuf,
     /// Holds the cached indexes (`repository/`) and archives (`charts/`).
     pub cache_dir: PathBuf,
+    /// Talk to OCI registries over plain HTTP instead of HTTPS (`--plain-http`: loopback and
+    /// test registries).
+    pub plain_http: bool,
 }
 
 impl RepoSettings {
@@ -52,6 +55,7 @@ impl RepoSettings {
                     .unwrap_or_else(|| home.join(".cache"))
                     .join("chartsmith")
             }),
+            plain_http: false,
         }
     }
 
@@ -104,11 +108,15 @@ impl RepositoriesFile {
             });
         }
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-        let name = path.display().to_string();
-        let value = crate::yaml::from_str(&text, &name)?;
+        RepositoriesFile::from_yaml(&text, &path.display().to_string())
+    }
+
+    /// Parses a repositories file's text (untrusted: bounded YAML); `name` names it in errors.
+    pub fn from_yaml(text: &str, name: &str) -> Result<RepositoriesFile> {
+        let value = crate::yaml::from_str(text, name)?;
         serde_json::from_value(value).map_err(|e| {
             RepoError::InvalidIndex {
-                file: name,
+                file: name.to_string(),
                 reason: e.to_string(),
             }
             .into()
@@ -506,6 +514,7 @@ mod tests {
         RepoSettings {
             config_dir: dir.join("config"),
             cache_dir: dir.join("cache"),
+            plain_http: false,
         }
     }
 

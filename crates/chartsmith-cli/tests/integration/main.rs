@@ -8,6 +8,7 @@ mod golden;
 mod helm_conformance;
 mod interop;
 mod lint;
+mod oci;
 mod packaging;
 mod releases;
 mod support;

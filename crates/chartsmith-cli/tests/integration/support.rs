@@ -89,3 +89,30 @@ fn find_helm() -> Result<PathBuf, String> {
         Err(format!("{} printed no usable path", script.display()))
     }
 }
+
+/// The OCI registry binary for the registry tests: `$CHARTSMITH_TEST_REGISTRY`, else Debian's
+/// `docker-registry` (the CNCF distribution registry; `scripts/test.sh` installs it). `None`, with
+/// a skip message, only outside CI; in CI a missing registry fails the test.
+pub fn registry() -> Option<PathBuf> {
+    let found = std::env::var_os("CHARTSMITH_TEST_REGISTRY")
+        .filter(|b| !b.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("PATH").and_then(|paths| {
+                std::env::split_paths(&paths)
+                    .map(|p| p.join("docker-registry"))
+                    .find(|p| p.is_file())
+            })
+        })
+        .filter(|p| p.is_file());
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "an OCI registry is required in CI: install Debian's docker-registry (scripts/test.sh does) or set CHARTSMITH_TEST_REGISTRY"
+        );
+        eprintln!(
+            "SKIPPED: no OCI registry (install Debian's docker-registry or set CHARTSMITH_TEST_REGISTRY)"
+        );
+    }
+    found
+}

@@ -1,0 +1,781 @@
+//! OCI registries: `push`, `pull oci://`, `template oci://`, `registry login|logout` and `oci://`
+//! dependencies against a real registry (Debian's `docker-registry`, the CNCF distribution
+//! registry 2.8) started on 127.0.0.1 by each test, and interop with the real helm pushing to and
+//! pulling from the same registry.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support;
+
+/// A `docker-registry serve` process on a free loopback port, killed when dropped.
+struct Registry {
+    host: String,
+    storage: PathBuf,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Registry {
+    /// Starts a registry; with `htpasswd`, it requires HTTP basic authentication.
+    fn start(htpasswd: Option<&Path>) -> Option<Registry> {
+        let bin = support::registry()?;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let host = format!("127.0.0.1:{port}");
+        let storage = dir.path().join("data");
+        let mut config = format!(
+            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\n  secret: chartsmith-test\n",
+            storage.display()
+        );
+        if let Some(file) = htpasswd {
+            config.push_str(&format!(
+                "auth:\n  htpasswd:\n    realm: chartsmith-test\n    path: {}\n",
+                file.display()
+            ));
+        }
+        let config_path = dir.path().join("config.yml");
+        std::fs::write(&config_path, config).expect("registry config");
+        let child = Command::new(&bin)
+            .arg("serve")
+            .arg(&config_path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start docker-registry");
+        let registry = Registry {
+            host,
+            storage,
+            child,
+            _dir: dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while http_status(&registry.host, "GET", "/v2/", &[]).is_none() {
+            assert!(Instant::now() < deadline, "the registry did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(registry)
+    }
+
+    fn oci(&self, path: &str) -> String {
+        format!("oci://{}/{path}", self.host)
+    }
+
+    /// The raw manifest of `repository:reference` (anonymous registries only).
+    fn manifest(&self, repository: &str, reference: &str) -> serde_json::Value {
+        let (status, body) = http(
+            &self.host,
+            "GET",
+            &format!("/v2/{repository}/manifests/{reference}"),
+            &[(
+                "Accept",
+                "application/vnd.oci.image.manifest.v1+json".to_string(),
+            )],
+        )
+        .expect("registry answers");
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+        serde_json::from_slice(&body).expect("manifest JSON")
+    }
+
+    /// The file the registry stores a blob in.
+    fn blob_file(&self, digest: &str) -> PathBuf {
+        let hex = digest.trim_start_matches("sha256:");
+        self.storage.join(format!(
+            "docker/registry/v2/blobs/sha256/{}/{hex}/data",
+            &hex[..2]
+        ))
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One HTTP/1.1 request with `Connection: close`; the status and body.
+fn http(
+    host: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, String)],
+) -> Option<(u16, Vec<u8>)> {
+    let mut stream = TcpStream::connect(host).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).ok()?;
+    let split = response.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&response[..split]).into_owned();
+    let status = head.split_whitespace().nth(1)?.parse().ok()?;
+    let mut body = response[split + 4..].to_vec();
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        body = unchunk(&body);
+    }
+    Some((status, body))
+}
+
+fn unchunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(eol) = data.windows(2).position(|w| w == b"\r\n") {
+        let size =
+            usize::from_str_radix(String::from_utf8_lossy(&data[..eol]).trim(), 16).unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        out.extend_from_slice(&data[eol + 2..eol + 2 + size]);
+        data = &data[eol + 2 + size + 2..];
+    }
+    out
+}
+
+fn http_status(host: &str, method: &str, path: &str, headers: &[(&str, String)]) -> Option<u16> {
+    http(host, method, path, headers).map(|(s, _)| s)
+}
+
+/// chartsmith with its own config and cache directories.
+fn cs(dir: &Path) -> Command {
+    let mut c = support::chartsmith();
+    c.env("CHARTSMITH_CONFIG_DIR", dir.join("config"))
+        .env("CHARTSMITH_CACHE_DIR", dir.join("cache"))
+        .env("NO_PROXY", "127.0.0.1")
+        .env_remove("HTTP_PROXY")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("http_proxy")
+        .env_remove("https_proxy")
+        .env_remove("ALL_PROXY");
+    c
+}
+
+fn ok(output: Output, what: &str) -> String {
+    assert!(
+        output.status.success(),
+        "{what} failed: {}",
+        support::stderr(&output)
+    );
+    support::stdout(&output)
+}
+
+fn fails(output: Output, what: &str) -> String {
+    assert!(
+        !output.status.success(),
+        "{what} should fail: {}",
+        support::stdout(&output)
+    );
+    assert_eq!(output.status.code(), Some(1), "{what}: exit code");
+    support::stderr(&output)
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    let p = dir.join(name);
+    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+    std::fs::write(p, text).expect("write");
+}
+
+/// Packages the seed chart `charts/NAME` into `dir/pkg`; returns the archive.
+fn package_seed(dir: &Path, name: &str) -> PathBuf {
+    let pkg = dir.join("pkg");
+    ok(
+        cs(dir)
+            .arg("package")
+            .arg(support::root().join("charts").join(name))
+            .arg("-d")
+            .arg(&pkg)
+            .output()
+            .expect("run"),
+        "package",
+    );
+    std::fs::read_dir(&pkg)
+        .expect("pkg dir")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(&format!("{name}-")))
+        })
+        .expect("packaged archive")
+}
+
+/// A small chart `NAME` at `version`, packaged into `dir/pkg`.
+fn package_small(dir: &Path, name: &str, version: &str) -> PathBuf {
+    let src = dir.join(format!("src/{name}-{version}"));
+    write(
+        &src,
+        "Chart.yaml",
+        &format!("apiVersion: v2\nname: {name}\nversion: {version}\nappVersion: \"1.0\"\n"),
+    );
+    write(&src, "values.yaml", "port: 6379\n");
+    write(
+        &src,
+        "templates/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ Release.Name }}-{{ Chart.Name }}\ndata:\n  port: \"{{ Values.port }}\"\n",
+    );
+    let pkg = dir.join("pkg");
+    ok(
+        cs(dir)
+            .arg("package")
+            .arg(&src)
+            .arg("-d")
+            .arg(&pkg)
+            .output()
+            .expect("run"),
+        "package",
+    );
+    pkg.join(format!("{name}-{version}.tgz"))
+}
+
+fn push(dir: &Path, archive: &Path, remote: &str) -> String {
+    let out = ok(
+        cs(dir)
+            .arg("push")
+            .arg(archive)
+            .arg(remote)
+            .arg("--plain-http")
+            .output()
+            .expect("run"),
+        "push",
+    );
+    out.lines()
+        .find_map(|l| l.strip_prefix("Digest: "))
+        .expect("digest line")
+        .to_string()
+}
+
+#[test]
+fn push_pull_template_round_trip_with_digests() {
+    let Some(registry) = Registry::start(None) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let archive = package_seed(d, "redis");
+    let digest = push(d, &archive, &registry.oci("charts"));
+
+    // The manifest is Helm's chart layout.
+    let manifest = registry.manifest("charts/redis", "0.1.0");
+    assert_eq!(
+        manifest["config"]["mediaType"],
+        "application/vnd.cncf.helm.config.v1+json"
+    );
+    assert_eq!(
+        manifest["layers"][0]["mediaType"],
+        "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
+    );
+    assert_eq!(
+        manifest["annotations"]["org.opencontainers.image.title"],
+        "redis"
+    );
+
+    // Pull by tag, by --version range, by digest: the same bytes as the package.
+    let original = std::fs::read(&archive).expect("archive");
+    for (i, args) in [
+        vec![registry.oci("charts/redis:0.1.0")],
+        vec![
+            registry.oci("charts/redis"),
+            "--version".into(),
+            "^0.1".into(),
+        ],
+        vec![registry.oci(&format!("charts/redis@{digest}"))],
+        vec![registry.oci("charts/redis")],
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let dest = d.join(format!("pulled-{i}"));
+        let out = ok(
+            cs(d)
+                .arg("pull")
+                .args(&args)
+                .arg("--plain-http")
+                .arg("-d")
+                .arg(&dest)
+                .output()
+                .expect("run"),
+            "pull",
+        );
+        assert!(out.contains(&digest), "{out}");
+        assert_eq!(
+            std::fs::read(dest.join("redis-0.1.0.tgz")).expect("pulled"),
+            original,
+            "pull {args:?}"
+        );
+    }
+    ok(
+        cs(d)
+            .args([
+                "pull",
+                &registry.oci("charts/redis"),
+                "--plain-http",
+                "--untar",
+                "-d",
+            ])
+            .arg(d.join("untarred"))
+            .output()
+            .expect("run"),
+        "pull --untar",
+    );
+    assert!(d.join("untarred/redis/Chart.yaml").is_file());
+
+    // template renders straight from the registry, as from the directory.
+    let remote = ok(
+        cs(d)
+            .args([
+                "template",
+                "r",
+                &registry.oci("charts/redis"),
+                "--plain-http",
+            ])
+            .output()
+            .expect("run"),
+        "template oci://",
+    );
+    let local = ok(
+        cs(d)
+            .args(["template", "r"])
+            .arg(support::root().join("charts/redis"))
+            .output()
+            .expect("run"),
+        "template dir",
+    );
+    assert_eq!(remote, local);
+
+    // Errors: no such chart, no such version, a tag that disagrees with --version, TLS to a
+    // plain registry, a malformed reference.
+    let err = fails(
+        cs(d)
+            .args(["pull", &registry.oci("charts/nope"), "--plain-http"])
+            .output()
+            .expect("run"),
+        "missing chart",
+    );
+    assert!(err.contains("charts/nope"), "{err}");
+    let err = fails(
+        cs(d)
+            .args([
+                "pull",
+                &registry.oci("charts/redis"),
+                "--version",
+                ">=5",
+                "--plain-http",
+            ])
+            .output()
+            .expect("run"),
+        "no version",
+    );
+    assert!(err.contains(">=5") && err.contains("0.1.0"), "{err}");
+    let err = fails(
+        cs(d)
+            .args([
+                "pull",
+                &registry.oci("charts/redis:0.1.0"),
+                "--version",
+                "0.2.0",
+                "--plain-http",
+            ])
+            .output()
+            .expect("run"),
+        "tag and version",
+    );
+    assert!(err.contains("disagree"), "{err}");
+    let err = fails(
+        cs(d)
+            .args(["pull", &registry.oci("charts/redis")])
+            .output()
+            .expect("run"),
+        "https to a plain registry",
+    );
+    assert!(err.contains("--plain-http"), "{err}");
+    let err = fails(
+        cs(d)
+            .args(["pull", "oci://127.0.0.1/Bad/Name", "--plain-http"])
+            .output()
+            .expect("run"),
+        "bad reference",
+    );
+    assert!(err.contains("invalid OCI reference"), "{err}");
+    let err = fails(
+        cs(d)
+            .arg("push")
+            .arg(&archive)
+            .arg(registry.oci("charts:1.0"))
+            .arg("--plain-http")
+            .output()
+            .expect("run"),
+        "push to a tag",
+    );
+    assert!(err.contains("namespace"), "{err}");
+}
+
+#[test]
+fn tampered_blobs_are_refused_and_nothing_is_written() {
+    let Some(registry) = Registry::start(None) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let archive = package_small(d, "cache", "1.0.0");
+    push(d, &archive, &registry.oci("charts"));
+    let manifest = registry.manifest("charts/cache", "1.0.0");
+    let layer = manifest["layers"][0]["digest"]
+        .as_str()
+        .expect("layer digest");
+    // Flip one byte of the stored layer: the registry serves it, chartsmith must refuse it.
+    let file = registry.blob_file(layer);
+    let mut bytes = std::fs::read(&file).expect("stored blob");
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&file, bytes).expect("tamper");
+    let dest = d.join("out");
+    let err = fails(
+        cs(d)
+            .args([
+                "pull",
+                &registry.oci("charts/cache"),
+                "--version",
+                "1.0.0",
+                "--plain-http",
+                "-d",
+            ])
+            .arg(&dest)
+            .output()
+            .expect("run"),
+        "tampered pull",
+    );
+    assert!(err.contains("digest mismatch"), "{err}");
+    assert!(!dest.exists(), "nothing may be written for a refused pull");
+    // A digest reference the registry does not have.
+    let err = fails(
+        cs(d)
+            .args([
+                "pull",
+                &registry.oci(&format!("charts/cache@sha256:{}", "0".repeat(64))),
+                "--plain-http",
+            ])
+            .output()
+            .expect("run"),
+        "unknown digest",
+    );
+    assert!(err.contains("not found"), "{err}");
+}
+
+#[test]
+fn basic_auth_login_push_pull_logout() {
+    let htpasswd = support::root().join("fixtures/oci/htpasswd");
+    let Some(registry) = Registry::start(Some(&htpasswd)) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let archive = package_small(d, "web", "0.3.0");
+    let err = fails(
+        cs(d)
+            .arg("push")
+            .arg(&archive)
+            .arg(registry.oci("team"))
+            .arg("--plain-http")
+            .output()
+            .expect("run"),
+        "anonymous push",
+    );
+    assert!(err.contains("registry login"), "{err}");
+
+    let login = |password: &str| {
+        let mut child = cs(d)
+            .args([
+                "registry",
+                "login",
+                &registry.host,
+                "-u",
+                "chartsmith",
+                "--password-stdin",
+                "--plain-http",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run login");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(format!("{password}\n").as_bytes())
+            .expect("password");
+        child.wait_with_output().expect("login output")
+    };
+    let err = fails(login("not-the-password"), "wrong password");
+    assert!(err.contains("refused"), "{err}");
+    assert!(
+        !err.contains("not-the-password"),
+        "the password must never be printed"
+    );
+    assert!(!d.join("config/registry/config.json").exists());
+
+    ok(login("s3cret-pass"), "login");
+    let config = d.join("config/registry/config.json");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&config)
+            .expect("config")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "the credentials file must be private");
+    }
+    assert!(
+        !std::fs::read_to_string(&config)
+            .expect("config")
+            .contains("s3cret-pass")
+    );
+    push(d, &archive, &registry.oci("team"));
+    let dest = d.join("out");
+    ok(
+        cs(d)
+            .args(["pull", &registry.oci("team/web"), "--plain-http", "-d"])
+            .arg(&dest)
+            .output()
+            .expect("run"),
+        "pull with credentials",
+    );
+    assert_eq!(
+        std::fs::read(dest.join("web-0.3.0.tgz")).expect("pulled"),
+        std::fs::read(&archive).expect("archive")
+    );
+    ok(
+        cs(d)
+            .args(["registry", "logout", &registry.host])
+            .output()
+            .expect("run"),
+        "logout",
+    );
+    let err = fails(
+        cs(d)
+            .args(["pull", &registry.oci("team/web"), "--plain-http"])
+            .output()
+            .expect("run"),
+        "pull after logout",
+    );
+    assert!(err.contains("registry login"), "{err}");
+}
+
+#[test]
+fn oci_dependencies_update_and_build() {
+    let Some(registry) = Registry::start(None) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    for v in ["1.0.0", "1.4.0", "2.0.0"] {
+        push(d, &package_small(d, "cache", v), &registry.oci("deps"));
+    }
+    let app = d.join("project/app");
+    write(
+        &app,
+        "Chart.yaml",
+        &format!(
+            "apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n  - name: cache\n    version: ^1.0.0\n    repository: {}\n",
+            registry.oci("deps")
+        ),
+    );
+    write(&app, "values.yaml", "cache:\n  port: 7000\n");
+    ok(
+        cs(d)
+            .args(["dependency", "update", "--plain-http"])
+            .arg(&app)
+            .output()
+            .expect("run"),
+        "dependency update",
+    );
+    assert!(app.join("charts/cache-1.4.0.tgz").is_file());
+    let lock = std::fs::read_to_string(app.join("Chart.lock")).expect("lock");
+    assert!(lock.contains("version: 1.4.0"), "{lock}");
+    assert!(lock.contains(&registry.oci("deps")), "{lock}");
+    // build restores exactly the pinned version.
+    std::fs::remove_dir_all(app.join("charts")).expect("clean");
+    ok(
+        cs(d)
+            .args(["dependency", "build", "--plain-http"])
+            .arg(&app)
+            .output()
+            .expect("run"),
+        "dependency build",
+    );
+    assert!(app.join("charts/cache-1.4.0.tgz").is_file());
+    let rendered = ok(
+        cs(d)
+            .args(["template", "r"])
+            .arg(&app)
+            .output()
+            .expect("run"),
+        "template",
+    );
+    assert!(rendered.contains("port: \"7000\""), "{rendered}");
+    // package --dependency-update resolves before packaging.
+    std::fs::remove_dir_all(app.join("charts")).expect("clean");
+    ok(
+        cs(d)
+            .args(["package", "--dependency-update", "--plain-http", "-d"])
+            .arg(d.join("out"))
+            .arg(&app)
+            .output()
+            .expect("run"),
+        "package -u",
+    );
+    let listing = Command::new("tar")
+        .arg("-tzf")
+        .arg(d.join("out/app-0.1.0.tgz"))
+        .output()
+        .expect("tar");
+    assert!(
+        support::stdout(&listing).contains("app/charts/cache-1.4.0.tgz"),
+        "{}",
+        support::stdout(&listing)
+    );
+
+    // The real helm builds from our Chart.lock against the same registry.
+    if let Some(helm) = support::helm() {
+        std::fs::remove_dir_all(app.join("charts")).expect("clean");
+        let out = Command::new(&helm)
+            .args(["dependency", "build", "--plain-http"])
+            .arg(&app)
+            .env("HELM_CONFIG_HOME", d.join("helm/config"))
+            .env("HELM_CACHE_HOME", d.join("helm/cache"))
+            .env("HELM_DATA_HOME", d.join("helm/data"))
+            .output()
+            .expect("helm");
+        assert!(
+            out.status.success(),
+            "helm dependency build: {}",
+            support::stderr(&out)
+        );
+        assert!(app.join("charts/cache-1.4.0.tgz").is_file());
+    }
+}
+
+#[test]
+fn helm_reads_what_chartsmith_pushes_and_the_other_way_round() {
+    let Some(helm) = support::helm() else {
+        return;
+    };
+    let Some(registry) = Registry::start(None) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let helm_cmd = || {
+        let mut c = Command::new(&helm);
+        c.env("HELM_CONFIG_HOME", d.join("helm/config"))
+            .env("HELM_CACHE_HOME", d.join("helm/cache"))
+            .env("HELM_DATA_HOME", d.join("helm/data"));
+        c
+    };
+    // chartsmith → helm: helm pull gets the same bytes, helm show chart reads the metadata.
+    let archive = package_seed(d, "mongodb");
+    push(d, &archive, &registry.oci("cs"));
+    std::fs::create_dir_all(d.join("helm-pulled")).expect("dir");
+    let out = helm_cmd()
+        .args([
+            "pull",
+            &registry.oci("cs/mongodb"),
+            "--version",
+            "0.1.0",
+            "--plain-http",
+            "-d",
+        ])
+        .arg(d.join("helm-pulled"))
+        .output()
+        .expect("helm pull");
+    assert!(out.status.success(), "helm pull: {}", support::stderr(&out));
+    assert_eq!(
+        std::fs::read(d.join("helm-pulled/mongodb-0.1.0.tgz")).expect("helm pulled"),
+        std::fs::read(&archive).expect("archive")
+    );
+    let shown = helm_cmd()
+        .args(["show", "chart", &registry.oci("cs/mongodb"), "--plain-http"])
+        .output()
+        .expect("helm show");
+    assert!(shown.status.success(), "{}", support::stderr(&shown));
+    assert!(support::stdout(&shown).contains("name: mongodb"));
+
+    // Same archive pushed by helm: the config blob (chart metadata as JSON) has the same digest
+    // and the annotations agree except the creation time.
+    let out = helm_cmd()
+        .arg("push")
+        .arg(&archive)
+        .arg(registry.oci("hh"))
+        .arg("--plain-http")
+        .output()
+        .expect("helm push");
+    assert!(out.status.success(), "helm push: {}", support::stderr(&out));
+    let mut ours = registry.manifest("cs/mongodb", "0.1.0");
+    let mut theirs = registry.manifest("hh/mongodb", "0.1.0");
+    for m in [&mut ours, &mut theirs] {
+        m["annotations"]
+            .as_object_mut()
+            .expect("annotations")
+            .remove("org.opencontainers.image.created");
+    }
+    assert_eq!(ours, theirs);
+
+    // helm → chartsmith: a chart made and pushed by helm is pulled, verified and rendered.
+    let out = helm_cmd()
+        .args(["create", "hc"])
+        .current_dir(d)
+        .output()
+        .expect("helm create");
+    assert!(out.status.success());
+    let out = helm_cmd()
+        .args(["package", "hc"])
+        .current_dir(d)
+        .output()
+        .expect("helm package");
+    assert!(out.status.success());
+    let out = helm_cmd()
+        .arg("push")
+        .arg(d.join("hc-0.1.0.tgz"))
+        .arg(registry.oci("helm"))
+        .arg("--plain-http")
+        .output()
+        .expect("helm push");
+    assert!(out.status.success(), "{}", support::stderr(&out));
+    let dest = d.join("cs-pulled");
+    ok(
+        cs(d)
+            .args(["pull", &registry.oci("helm/hc"), "--plain-http", "-d"])
+            .arg(&dest)
+            .output()
+            .expect("run"),
+        "pull a helm-pushed chart",
+    );
+    assert_eq!(
+        std::fs::read(dest.join("hc-0.1.0.tgz")).expect("pulled"),
+        std::fs::read(d.join("hc-0.1.0.tgz")).expect("helm archive")
+    );
+    let shown = ok(
+        cs(d)
+            .arg("show")
+            .arg("chart")
+            .arg(dest.join("hc-0.1.0.tgz"))
+            .output()
+            .expect("run"),
+        "show chart",
+    );
+    assert!(shown.contains("name: hc"), "{shown}");
+}
