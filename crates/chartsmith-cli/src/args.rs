@@ -295,6 +295,24 @@ pub struct RepoAddArgs {
     pub name: String,
     /// Its URL (the directory holding index.yaml).
     pub url: String,
+    /// The user name for HTTP basic authentication.
+    #[arg(long = "username")]
+    pub username: Option<String>,
+    /// The password (prefer --password-stdin: a password in arguments is visible to other
+    /// processes).
+    #[arg(
+        long = "password",
+        requires = "username",
+        conflicts_with = "password_stdin"
+    )]
+    pub password: Option<String>,
+    /// Read the password from standard input.
+    #[arg(long = "password-stdin", requires = "username")]
+    pub password_stdin: bool,
+    /// Send the credentials to every host the index points archives at (by default only to the
+    /// repository's own scheme, host and port).
+    #[arg(long = "pass-credentials")]
+    pub pass_credentials: bool,
 }
 
 /// `chartsmith repo update`.

@@ -287,7 +287,19 @@ fn run_repo(command: RepoCommand) -> Result<()> {
     match command {
         RepoCommand::Index(args) => run_repo_index(args),
         RepoCommand::Add(args) => {
-            repos::add(&settings, &args.name, &args.url)?;
+            let password = match (args.password, args.password_stdin) {
+                (Some(p), _) => Some(p),
+                (None, true) => Some(read_password_stdin()?),
+                (None, false) => None,
+            };
+            let repository = repos::Repository {
+                name: args.name.clone(),
+                url: args.url.clone(),
+                username: args.username,
+                password,
+                pass_credentials_all: args.pass_credentials,
+            };
+            repos::add(&settings, &repository)?;
             out(&format!(
                 "\"{}\" has been added to your repositories\n",
                 args.name
@@ -422,12 +434,7 @@ fn run_registry(command: RegistryCommand) -> Result<()> {
             let settings = repo_settings(args.plain_http);
             let password = match (args.password, args.password_stdin) {
                 (Some(p), _) => p,
-                (None, true) => {
-                    let mut text = String::new();
-                    std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-                        .context("reading the password from standard input")?;
-                    text.trim_end_matches(['\n', '\r']).to_string()
-                }
+                (None, true) => read_password_stdin()?,
                 (None, false) => {
                     anyhow::bail!("give the password with --password-stdin (or --password)")
                 }
@@ -444,4 +451,12 @@ fn run_registry(command: RegistryCommand) -> Result<()> {
             out(&format!("Removing login credentials for {}\n", args.host))
         }
     }
+}
+
+/// The password given on standard input (one line; the trailing newline is dropped).
+fn read_password_stdin() -> Result<String> {
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+        .context("reading the password from standard input")?;
+    Ok(text.trim_end_matches(['\n', '\r']).to_string())
 }

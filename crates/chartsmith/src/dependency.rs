@@ -453,9 +453,9 @@ fn resolve(
             bytes: fetched.bytes,
         });
     }
-    let (url, index) = repository_index(&repository, settings)?;
-    let version = repositories::find_version(&index, &d.name, Some(&range), &url)?;
-    let bytes = repositories::download(&url, version)?;
+    let (repo, index) = repository_index(&repository, settings)?;
+    let version = repositories::find_version(&index, &d.name, Some(&range), &repo.url)?;
+    let bytes = repositories::download(&repo, version)?;
     Ok(Resolved {
         locked: LockedDependency {
             name: d.name.clone(),
@@ -467,19 +467,27 @@ fn resolve(
     })
 }
 
-/// The URL and index of a dependency's repository: a URL is fetched; `@name`, `alias:name` or a
-/// bare name is a repository added with `repo add` (its cached index).
-fn repository_index(repository: &str, settings: &RepoSettings) -> Result<(String, IndexFile)> {
+/// The repository and index of a dependency: a URL is fetched (with the credentials of an added
+/// repository of the same URL, as Helm does); `@name`, `alias:name` or a bare name is a
+/// repository added with `repo add` (its cached index).
+fn repository_index(
+    repository: &str,
+    settings: &RepoSettings,
+) -> Result<(repositories::Repository, IndexFile)> {
     if repository.starts_with("http://") || repository.starts_with("https://") {
-        let index = repositories::fetch_index(repository)?;
-        return Ok((repository.to_string(), index));
+        let repo = repositories::RepositoriesFile::load(settings)?
+            .repositories
+            .into_iter()
+            .find(|r| r.url.trim_end_matches('/') == repository.trim_end_matches('/'))
+            .unwrap_or_else(|| repositories::Repository::at(repository));
+        let index = repositories::fetch_repository_index(&repo)?;
+        return Ok((repo, index));
     }
     let name = repository
         .strip_prefix('@')
         .or_else(|| repository.strip_prefix("alias:"))
         .unwrap_or(repository);
-    let (repo, index) = repositories::cached_index(settings, name)?;
-    Ok((repo.url, index))
+    repositories::cached_index(settings, name)
 }
 
 /// The directory of a `file://` dependency; it must stay inside the directory holding the chart.

@@ -87,13 +87,71 @@ pub struct RepositoriesFile {
     pub repositories: Vec<Repository>,
 }
 
-/// One named repository.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One named repository (Helm's entry, with its credential fields).
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Repository {
     /// Its name (`bitnami`).
     pub name: String,
     /// Its URL (the directory holding `index.yaml`).
     pub url: String,
+    /// The user name for HTTP basic authentication.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// The password for HTTP basic authentication.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    /// Send the credentials to every host the index points archives at, not only to the
+    /// repository's own scheme, host and port (Helm's `--pass-credentials`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pass_credentials_all: bool,
+}
+
+impl std::fmt::Debug for Repository {
+    // The password is never printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Repository")
+            .field("name", &self.name)
+            .field("url", &self.url)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("pass_credentials_all", &self.pass_credentials_all)
+            .finish()
+    }
+}
+
+impl Repository {
+    /// An anonymous repository at `url`.
+    pub fn at(url: &str) -> Repository {
+        Repository {
+            url: url.to_string(),
+            ..Repository::default()
+        }
+    }
+
+    /// The `Authorization` header for a request to `url`: basic credentials, sent only to the
+    /// repository's own origin (scheme, host and port) unless `pass_credentials_all`.
+    pub fn authorization(&self, url: &str) -> Option<String> {
+        use base64::Engine as _;
+        let username = self.username.as_deref()?;
+        if !self.pass_credentials_all && origin(url) != origin(&self.url) {
+            return None;
+        }
+        let password = self.password.as_deref().unwrap_or("");
+        Some(format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"))
+        ))
+    }
+}
+
+/// `scheme://host[:port]` of a URL (lower-cased), `""` when it has none.
+fn origin(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return String::new();
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let authority = authority.rsplit('@').next().unwrap_or(authority);
+    format!("{}://{}", scheme, authority).to_ascii_lowercase()
 }
 
 impl RepositoriesFile {
@@ -123,13 +181,13 @@ impl RepositoriesFile {
         })
     }
 
-    /// Writes the file.
+    /// Writes the file (readable only by its owner: it may hold passwords).
     pub fn save(&self, settings: &RepoSettings) -> Result<()> {
         let path = settings.repositories_file();
         let text = serde_json::to_value(self)
             .map(|v| crate::yaml::to_string(&v))
             .unwrap_or_default();
-        write_file(&path, text.as_bytes())
+        write_private_file(&path, text.as_bytes())
     }
 
     /// The repository named `name`.
@@ -138,10 +196,15 @@ impl RepositoriesFile {
     }
 }
 
-/// Fetches `URL/index.yaml` and parses it as Helm's index format.
+/// Fetches `URL/index.yaml` (anonymously) and parses it as Helm's index format.
 pub fn fetch_index(url: &str) -> Result<IndexFile> {
-    let index_url = format!("{}/index.yaml", url.trim_end_matches('/'));
-    let bytes = get(&index_url, MAX_INDEX_BYTES)?;
+    fetch_repository_index(&Repository::at(url))
+}
+
+/// Fetches the repository's `index.yaml` with its credentials and parses it.
+pub fn fetch_repository_index(repo: &Repository) -> Result<IndexFile> {
+    let index_url = format!("{}/index.yaml", repo.url.trim_end_matches('/'));
+    let bytes = get(&index_url, MAX_INDEX_BYTES, repo.authorization(&index_url))?;
     let text = String::from_utf8(bytes).map_err(|_| RepoError::InvalidIndex {
         file: index_url.clone(),
         reason: "not UTF-8 text".into(),
@@ -149,9 +212,11 @@ pub fn fetch_index(url: &str) -> Result<IndexFile> {
     IndexFile::from_yaml(&text, &index_url)
 }
 
-/// `repo add`: fetches and validates the index, caches it and records the repository. Adding
-/// the same name and URL again refreshes it; another URL under an existing name is refused.
-pub fn add(settings: &RepoSettings, name: &str, url: &str) -> Result<IndexFile> {
+/// `repo add`: fetches and validates the index (with the repository's credentials, if any),
+/// caches it and records the repository. Adding the same name and URL again refreshes it (and
+/// its credentials); another URL under an existing name is refused.
+pub fn add(settings: &RepoSettings, repository: &Repository) -> Result<IndexFile> {
+    let (name, url) = (repository.name.as_str(), repository.url.as_str());
     let invalid = |reason: &str| -> Error {
         RepoError::InvalidRepository {
             name: name.to_string(),
@@ -181,14 +246,10 @@ pub fn add(settings: &RepoSettings, name: &str, url: &str) -> Result<IndexFile> 
             existing.url
         )));
     }
-    let index = fetch_index(url)?;
+    let index = fetch_repository_index(repository)?;
     write_file(&settings.index_file(name), index.to_yaml().as_bytes())?;
-    if file.get(name).is_none() {
-        file.repositories.push(Repository {
-            name: name.to_string(),
-            url: url.to_string(),
-        });
-    }
+    file.repositories.retain(|r| r.name != name);
+    file.repositories.push(repository.clone());
     file.generated = crate::repo::now();
     file.save(settings)?;
     Ok(index)
@@ -212,7 +273,7 @@ pub fn update(settings: &RepoSettings, names: &[String]) -> Result<Vec<String>> 
         if !names.is_empty() && !names.contains(&repo.name) {
             continue;
         }
-        let index = fetch_index(&repo.url)?;
+        let index = fetch_repository_index(repo)?;
         write_file(&settings.index_file(&repo.name), index.to_yaml().as_bytes())?;
         done.push(repo.name.clone());
     }
@@ -248,7 +309,7 @@ pub fn cached_index(settings: &RepoSettings, name: &str) -> Result<(Repository, 
     let index = if path.exists() {
         IndexFile::load(&path)?
     } else {
-        let index = fetch_index(&repo.url)?;
+        let index = fetch_repository_index(&repo)?;
         write_file(&path, index.to_yaml().as_bytes())?;
         index
     };
@@ -299,12 +360,12 @@ pub(crate) fn seen<'a>(versions: impl Iterator<Item = &'a str>) -> String {
     }
 }
 
-/// Downloads the archive of `version` (its first URL, relative URLs resolved against
-/// `repo_url`), verifies its sha256 `digest` and that it loads as a chart of that name and
+/// Downloads the archive of `version` (its first URL, relative URLs resolved against the
+/// repository's URL), verifies its sha256 `digest` and that it loads as a chart of that name and
 /// version. Returns the bytes.
-pub fn download(repo_url: &str, version: &ChartVersion) -> Result<Vec<u8>> {
-    let url = absolute_url(repo_url, &version.urls[0]);
-    let bytes = get(&url, MAX_ARCHIVE_BYTES)?;
+pub fn download(repo: &Repository, version: &ChartVersion) -> Result<Vec<u8>> {
+    let url = absolute_url(&repo.url, &version.urls[0]);
+    let bytes = get(&url, MAX_ARCHIVE_BYTES, repo.authorization(&url))?;
     verify(&url, &bytes, &version.digest)?;
     let chart = loader::load_archive(&bytes, &url, &LoadOptions::default())?;
     if chart.name() != version.metadata.name || chart.metadata.version != version.metadata.version {
@@ -376,7 +437,7 @@ pub fn fetch_chart(
     let (repo_name, chart) = split_reference(reference)?;
     let (repo, index) = cached_index(settings, repo_name)?;
     let version = find_version(&index, chart, range, repo_name)?;
-    let bytes = download(&repo.url, version)?;
+    let bytes = download(&repo, version)?;
     Ok((format!("{chart}-{}.tgz", version.metadata.version), bytes))
 }
 
@@ -465,9 +526,38 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
         })
 }
 
-/// GETs `url`, reading at most `limit` bytes. Only `http://` and `https://` URLs.
+/// Writes a file that only its owner may read (created so before a byte is written), atomically.
+pub(crate) fn write_private_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write as _;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    }
+    let partial = path.with_extension("partial");
+    let _ = std::fs::remove_file(&partial);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options
+        .open(&partial)
+        .and_then(|mut f| {
+            f.write_all(bytes)?;
+            f.sync_all()
+        })
+        .and_then(|()| std::fs::rename(&partial, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&partial);
+            Error::io(path, e)
+        })
+}
+
+/// GETs `url` (with `authorization` as its `Authorization` header), reading at most `limit`
+/// bytes. Only `http://` and `https://` URLs. A 401 or 403 says whether credentials were sent.
 #[cfg(feature = "http")]
-pub(crate) fn get(url: &str, limit: u64) -> Result<Vec<u8>> {
+pub(crate) fn get(url: &str, limit: u64, authorization: Option<String>) -> Result<Vec<u8>> {
     let unreachable = |reason: String| -> Error {
         RepoError::Unreachable {
             url: url.to_string(),
@@ -485,10 +575,22 @@ pub(crate) fn get(url: &str, limit: u64) -> Result<Vec<u8>> {
         .timeout_connect(Some(std::time::Duration::from_secs(20)))
         .build()
         .into();
-    let mut response = agent
-        .get(url)
-        .call()
-        .map_err(|e| unreachable(e.to_string()))?;
+    let mut request = agent.get(url);
+    let sent_credentials = authorization.is_some();
+    if let Some(auth) = authorization {
+        request = request.header("Authorization", auth);
+    }
+    let mut response = request.call().map_err(|e| match e {
+        ureq::Error::StatusCode(code @ (401 | 403)) => unreachable(format!(
+            "{code} {}",
+            if sent_credentials {
+                "the credentials were refused"
+            } else {
+                "the repository needs credentials (repo add --username … --password-stdin)"
+            }
+        )),
+        e => unreachable(e.to_string()),
+    })?;
     response
         .body_mut()
         .with_config()
@@ -499,7 +601,7 @@ pub(crate) fn get(url: &str, limit: u64) -> Result<Vec<u8>> {
 
 /// Without the `http` feature nothing is fetched.
 #[cfg(not(feature = "http"))]
-pub(crate) fn get(url: &str, _limit: u64) -> Result<Vec<u8>> {
+pub(crate) fn get(url: &str, _limit: u64, _authorization: Option<String>) -> Result<Vec<u8>> {
     Err(RepoError::NoHttp {
         url: url.to_string(),
     }
@@ -573,14 +675,18 @@ mod tests {
             generated: String::new(),
             repositories: vec![Repository {
                 name: "local".into(),
-                url: "http://127.0.0.1:1".into(),
+                ..Repository::at("http://127.0.0.1:1")
             }],
         };
         file.save(&s).unwrap();
         assert_eq!(list(&s).unwrap(), file.repositories);
-        assert!(add(&s, "bad/name", "http://x").is_err());
-        assert!(add(&s, "ok", "ftp://x").is_err());
-        let err = add(&s, "local", "http://127.0.0.1:2")
+        let repo = |name: &str, url: &str| Repository {
+            name: name.into(),
+            ..Repository::at(url)
+        };
+        assert!(add(&s, &repo("bad/name", "http://x")).is_err());
+        assert!(add(&s, &repo("ok", "ftp://x")).is_err());
+        let err = add(&s, &repo("local", "http://127.0.0.1:2"))
             .unwrap_err()
             .to_string();
         assert!(err.contains("already exists"), "{err}");
@@ -589,6 +695,35 @@ mod tests {
         assert!(list(&s).unwrap().is_empty());
         assert!(fetch_chart(&s, "local/app", None).is_err());
         assert!(fetch_chart(&s, "no-slash", None).is_err());
+    }
+
+    #[test]
+    fn credentials_go_only_to_the_repository_origin_and_are_never_printed() {
+        let mut repo = Repository {
+            name: "private".into(),
+            username: Some("me".into()),
+            password: Some("hunter2".into()),
+            ..Repository::at("https://charts.example:8443/stable")
+        };
+        let basic = "Basic bWU6aHVudGVyMg==";
+        for same in [
+            "https://charts.example:8443/stable/index.yaml",
+            "https://CHARTS.example:8443/other/a-1.tgz",
+        ] {
+            assert_eq!(repo.authorization(same).as_deref(), Some(basic), "{same}");
+        }
+        for other in [
+            "https://charts.example/stable/a-1.tgz",
+            "http://charts.example:8443/stable/a-1.tgz",
+            "https://cdn.example/a-1.tgz",
+            "https://charts.example:8443@cdn.example/a-1.tgz",
+        ] {
+            assert_eq!(repo.authorization(other), None, "{other}");
+        }
+        repo.pass_credentials_all = true;
+        assert!(repo.authorization("https://cdn.example/a-1.tgz").is_some());
+        assert!(!format!("{repo:?}").contains("hunter2"));
+        assert_eq!(Repository::at("http://x").authorization("http://x/i"), None);
     }
 
     #[test]

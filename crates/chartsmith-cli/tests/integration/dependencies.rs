@@ -22,6 +22,18 @@ struct Server {
 
 impl Server {
     fn start(root: &Path) -> Server {
+        Server::start_with(root, None)
+    }
+
+    /// With `credentials` (`user:password`), every request needs them as HTTP basic auth.
+    fn start_with(root: &Path, credentials: Option<&str>) -> Server {
+        use base64::Engine as _;
+        let expected = credentials.map(|c| {
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(c)
+            )
+        });
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
         listener.set_nonblocking(true).expect("nonblocking");
         let url = format!("http://{}", listener.local_addr().expect("address"));
@@ -45,6 +57,17 @@ impl Server {
                             }
                         }
                         let text = String::from_utf8_lossy(&request);
+                        if let Some(expected) = &expected
+                            && !text.lines().any(|l| {
+                                l.split_once(':').is_some_and(|(k, v)| {
+                                    k.trim().eq_ignore_ascii_case("authorization")
+                                        && v.trim() == expected
+                                })
+                            })
+                        {
+                            let _ = stream.write_all(b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"charts\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                            continue;
+                        }
                         let path = text.split_whitespace().nth(1).unwrap_or("/");
                         let path = path.split('?').next().unwrap_or("/");
                         let file = (!path.contains(".."))
@@ -418,4 +441,98 @@ fn helm_builds_dependencies_and_pulls_from_our_index() {
     );
     let chart_yaml = std::fs::read_to_string(dest.join("db/Chart.yaml")).expect("untarred");
     assert!(chart_yaml.contains("2.0.0"), "{chart_yaml}");
+}
+
+#[test]
+fn repositories_with_basic_auth_and_credentials_kept_to_their_origin() {
+    let w = World::new();
+    let repo_dir = w.path("repo");
+    let index_host = Server::start_with(&repo_dir, Some("ci:pa55word"));
+    let archive_host = Server::start_with(&repo_dir, Some("ci:pa55word"));
+    // The index points archives at another origin (as repositories on a CDN do).
+    ok(
+        cs(&w.dir)
+            .args(["repo", "index"])
+            .arg(&repo_dir)
+            .args(["--url", &archive_host.url])
+            .output(),
+        "repo index",
+    );
+    let add = |password: Option<&str>, extra: &[&str]| {
+        let mut c = cs(&w.dir);
+        c.args(["repo", "add", "private", &index_host.url])
+            .args(extra);
+        if let Some(p) = password {
+            c.args(["--username", "ci", "--password-stdin"]);
+            c.stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            let mut child = c.spawn().expect("spawn");
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(format!("{p}\n").as_bytes())
+                .expect("password");
+            child.wait_with_output().expect("repo add")
+        } else {
+            c.output().expect("repo add")
+        }
+    };
+    let err = fails(add(None, &[]), "anonymous repo add");
+    assert!(err.contains("401") && err.contains("--username"), "{err}");
+    let err = fails(add(Some("wrong-pass"), &[]), "wrong password");
+    assert!(err.contains("credentials were refused"), "{err}");
+    assert!(
+        !err.contains("wrong-pass"),
+        "the password is never printed: {err}"
+    );
+
+    let out = add(Some("pa55word"), &[]);
+    let text = format!("{}{}", support::stdout(&out), support::stderr(&out));
+    assert!(out.status.success(), "{text}");
+    assert!(!text.contains("pa55word"));
+    let file = w.path("config/repositories.yaml");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).expect("file").permissions().mode();
+        assert_eq!(
+            mode & 0o077,
+            0,
+            "repositories.yaml holds a password: owner-only"
+        );
+    }
+    let listed = ok(Ok(w.run(&["repo", "list"])), "repo list");
+    assert!(!listed.contains("pa55word"), "{listed}");
+
+    // The archive host is another origin: the credentials are not sent there by default.
+    let out_dir = w.path("out");
+    let out_s = out_dir.display().to_string();
+    let err = fails(
+        w.run(&["pull", "private/db", "-d", &out_s]),
+        "pull from another origin",
+    );
+    assert!(err.contains("401"), "{err}");
+    assert!(!out_dir.join("db-2.0.0.tgz").exists());
+
+    // --pass-credentials sends them to every host of the index.
+    let out = add(Some("pa55word"), &["--pass-credentials"]);
+    assert!(out.status.success(), "{}", support::stderr(&out));
+    ok(
+        Ok(w.run(&["pull", "private/db", "-d", &out_s])),
+        "pull with --pass-credentials",
+    );
+    assert!(out_dir.join("db-2.0.0.tgz").is_file());
+
+    // A dependency naming the repository's URL uses the added repository's credentials.
+    let app = w.app(&format!(
+        "  - name: db\n    version: ~1.0.0\n    repository: {}\n",
+        index_host.url
+    ));
+    ok(
+        Ok(w.run(&["dependency", "update", &app.display().to_string()])),
+        "dependency update with credentials",
+    );
+    assert!(app.join("charts/db-1.0.0.tgz").is_file());
 }

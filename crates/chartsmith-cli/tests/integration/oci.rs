@@ -779,3 +779,240 @@ fn helm_reads_what_chartsmith_pushes_and_the_other_way_round() {
     );
     assert!(shown.contains("name: hc"), "{shown}");
 }
+
+/// A loopback front for a registry that demands bearer tokens, as Docker Hub, GHCR and most
+/// hosted registries do: a request without `Authorization: Bearer <token>` gets a 401 challenge
+/// naming the token realm (`/token` on this proxy, which hands out the token only for the right
+/// basic credentials); authorised requests are relayed to the real registry.
+struct TokenProxy {
+    host: String,
+    token_requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+const TOKEN: &str = "tok-7f3a";
+
+impl TokenProxy {
+    fn start(upstream: &str) -> TokenProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let host = listener.local_addr().expect("addr").to_string();
+        let token_requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (seen, me, upstream) = (token_requests.clone(), host.clone(), upstream.to_string());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (seen, me, upstream) = (seen.clone(), me.clone(), upstream.clone());
+                std::thread::spawn(move || {
+                    let _ = Self::serve(stream, &seen, &me, &upstream);
+                });
+            }
+        });
+        TokenProxy {
+            host,
+            token_requests,
+        }
+    }
+
+    fn serve(
+        mut client: TcpStream,
+        seen: &std::sync::Mutex<Vec<String>>,
+        me: &str,
+        upstream: &str,
+    ) -> std::io::Result<()> {
+        client.set_read_timeout(Some(Duration::from_secs(20)))?;
+        let mut data = Vec::new();
+        let mut buf = [0u8; 8192];
+        let split = loop {
+            if let Some(p) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+                break p;
+            }
+            let n = client.read(&mut buf)?;
+            if n == 0 {
+                return Ok(());
+            }
+            data.extend_from_slice(&buf[..n]);
+        };
+        let head = String::from_utf8_lossy(&data[..split]).into_owned();
+        let mut body = data[split + 4..].to_vec();
+        let header = |name: &str| {
+            head.lines().skip(1).find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.trim()
+                    .eq_ignore_ascii_case(name)
+                    .then(|| v.trim().to_string())
+            })
+        };
+        let length: usize = header("Content-Length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        while body.len() < length {
+            let n = client.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            body.extend_from_slice(&buf[..n]);
+        }
+        let target = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+        let auth = header("Authorization").unwrap_or_default();
+        let reply = |client: &mut TcpStream, status: &str, extra: &str, body: &str| {
+            client.write_all(
+                format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n{extra}\r\n{body}",
+                    body.len()
+                )
+                .as_bytes(),
+            )
+        };
+        if target.starts_with("/token") {
+            seen.lock().expect("lock").push(target.clone());
+            let good = format!("Basic {}", base64_encode(b"chartsmith:s3cret-pass"));
+            return if auth == good {
+                reply(
+                    &mut client,
+                    "200 OK",
+                    "",
+                    &format!("{{\"token\":\"{TOKEN}\"}}"),
+                )
+            } else {
+                reply(
+                    &mut client,
+                    "401 Unauthorized",
+                    "",
+                    "{\"details\":\"bad credentials\"}",
+                )
+            };
+        }
+        if auth != format!("Bearer {TOKEN}") {
+            let repo = target
+                .strip_prefix("/v2/")
+                .and_then(|r| r.split("/manifests/").next())
+                .and_then(|r| r.split("/blobs/").next())
+                .and_then(|r| r.split("/tags/").next())
+                .unwrap_or("");
+            let challenge = format!(
+                "WWW-Authenticate: Bearer realm=\"http://{me}/token\",service=\"test-registry\",scope=\"repository:{repo}:pull\"\r\n"
+            );
+            return reply(
+                &mut client,
+                "401 Unauthorized",
+                &challenge,
+                "{\"errors\":[{\"code\":\"UNAUTHORIZED\",\"message\":\"authentication required\"}]}",
+            );
+        }
+        // Relay: same request line and headers (Host stays the proxy's, so the registry's
+        // upload Locations point back here), without Authorization, closed after one exchange.
+        let mut up = TcpStream::connect(upstream)?;
+        let mut forwarded = String::new();
+        for (i, line) in head.lines().enumerate() {
+            let name = line
+                .split(':')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            if i > 0 && (name == "authorization" || name == "connection") {
+                continue;
+            }
+            forwarded.push_str(line);
+            forwarded.push_str("\r\n");
+        }
+        forwarded.push_str("Connection: close\r\n\r\n");
+        up.write_all(forwarded.as_bytes())?;
+        up.write_all(&body)?;
+        let mut response = Vec::new();
+        up.read_to_end(&mut response)?;
+        client.write_all(&response)?;
+        client.flush()
+    }
+}
+
+fn base64_encode(data: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(data)
+}
+
+#[test]
+fn bearer_token_challenges_are_answered() {
+    let Some(registry) = Registry::start(None) else {
+        return;
+    };
+    let proxy = TokenProxy::start(&registry.host);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let archive = package_small(d, "api", "2.1.0+build.7");
+    let remote = format!("oci://{}/org", proxy.host);
+    let err = fails(
+        cs(d)
+            .arg("push")
+            .arg(&archive)
+            .arg(&remote)
+            .arg("--plain-http")
+            .output()
+            .expect("run"),
+        "push without credentials",
+    );
+    assert!(
+        err.contains("token service") && err.contains("registry login"),
+        "{err}"
+    );
+
+    let mut login = cs(d)
+        .args([
+            "registry",
+            "login",
+            &proxy.host,
+            "-u",
+            "chartsmith",
+            "--password-stdin",
+            "--plain-http",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("login");
+    login
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"s3cret-pass\n")
+        .expect("password");
+    ok(login.wait_with_output().expect("login"), "login");
+
+    let out = ok(
+        cs(d)
+            .arg("push")
+            .arg(&archive)
+            .arg(&remote)
+            .arg("--plain-http")
+            .output()
+            .expect("run"),
+        "push with a token",
+    );
+    // `+` is not allowed in tags: Helm's `_` is used.
+    assert!(out.contains("/org/api:2.1.0_build.7"), "{out}");
+    let dest = d.join("out");
+    ok(
+        cs(d)
+            .args([
+                "pull",
+                &format!("{remote}/api"),
+                "--version",
+                "~2.1",
+                "--plain-http",
+                "-d",
+            ])
+            .arg(&dest)
+            .output()
+            .expect("run"),
+        "pull with a token",
+    );
+    assert_eq!(
+        std::fs::read(dest.join("api-2.1.0+build.7.tgz")).expect("pulled"),
+        std::fs::read(&archive).expect("archive")
+    );
+    let requests = proxy.token_requests.lock().expect("lock").clone();
+    assert!(
+        requests.iter().any(|r| r.contains("service=test-registry")
+            && r.contains("scope=repository%3Aorg%2Fapi%3Apull")),
+        "{requests:?}"
+    );
+}
