@@ -46,8 +46,10 @@ pub enum Command {
     /// Render charts and check the manifests with cross-resource rules.
     Lint(LintArgs),
     /// Install a chart as a new release (recorded in the state directory).
+    #[command(disable_version_flag = true)]
     Install(crate::releases::InstallArgs),
     /// Upgrade a release to a new chart or new values.
+    #[command(disable_version_flag = true)]
     Upgrade(crate::releases::UpgradeArgs),
     /// Roll a release back to an earlier revision.
     Rollback(crate::releases::RollbackArgs),
@@ -62,7 +64,7 @@ pub enum Command {
     /// Print a release's manifest, values, notes or hooks.
     Get(crate::releases::GetArgs),
     /// Show what an upgrade or rollback would change, resource by resource.
-    #[command(subcommand)]
+    #[command(subcommand, disable_version_flag = true)]
     Diff(crate::releases::DiffCommand),
 }
 

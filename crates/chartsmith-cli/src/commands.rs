@@ -260,13 +260,17 @@ fn repo_settings(plain_http: bool) -> chartsmith::repositories::RepoSettings {
 
 /// A chart argument that is not a local path but `oci://…` or `REPO/CHART` of an added
 /// repository is downloaded (verified) into the cache; anything else is returned as it is.
-fn resolve_chart_reference(chart: &str, version: Option<&str>, plain_http: bool) -> Result<String> {
+pub(crate) fn resolve_chart_reference(
+    chart: &str,
+    version: Option<&str>,
+    plain_http: bool,
+) -> Result<String> {
     if Path::new(chart).exists() {
         return Ok(chart.to_string());
     }
     let settings = repo_settings(plain_http);
     if chart.starts_with("oci://") {
-        let path = chartsmith::oci::locate(&settings, chart, version)?;
+        let path = chartsmith::repositories::locate(&settings, chart, version)?;
         return Ok(path.display().to_string());
     }
     if let Some((repo, name)) = chart.split_once('/')
@@ -392,28 +396,27 @@ fn report_lock(chart: &Path, lock: &chartsmith::dependency::Lock) -> Result<()> 
 
 fn run_pull(args: PullArgs) -> Result<()> {
     let settings = repo_settings(args.plain_http);
-    if args.chart.starts_with("oci://") {
-        let (path, digest) = chartsmith::oci::pull(
-            &settings,
-            &args.chart,
-            args.version.as_deref(),
-            &args.destination,
-            args.untar,
-        )?;
-        return out(&format!(
-            "Pulled: {}\nDigest: {digest}\nSaved to: {}\n",
-            args.chart.trim_start_matches("oci://"),
-            path.display()
-        ));
-    }
-    let path = chartsmith::repositories::pull(
+    let pulled = chartsmith::repositories::pull(
         &settings,
         &args.chart,
         args.version.as_deref(),
         &args.destination,
         args.untar,
     )?;
-    out(&format!("Pulled {} to {}\n", args.chart, path.display()))
+    if args.chart.starts_with("oci://") {
+        out(&format!(
+            "Pulled: {}\nDigest: {}\nSaved to: {}\n",
+            args.chart.trim_start_matches("oci://"),
+            pulled.digest,
+            pulled.path.display()
+        ))
+    } else {
+        out(&format!(
+            "Pulled {} to {}\n",
+            args.chart,
+            pulled.path.display()
+        ))
+    }
 }
 
 fn run_push(args: PushArgs) -> Result<()> {

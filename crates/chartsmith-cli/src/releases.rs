@@ -42,8 +42,15 @@ impl StateFlags {
 pub struct DeployFlags {
     /// The release name.
     pub name: String,
-    /// The chart: a directory or a .tgz archive.
-    pub chart: PathBuf,
+    /// The chart: a directory, a .tgz archive, `REPO/CHART` of an added repository or
+    /// `oci://HOST/PATH/NAME[:TAG]`.
+    pub chart: String,
+    /// The version range of a `REPO/CHART` or `oci://` chart (default: the newest release).
+    #[arg(long = "version", value_name = "RANGE")]
+    pub version: Option<String>,
+    /// Reach OCI registries over plain HTTP instead of HTTPS.
+    #[arg(long = "plain-http")]
+    pub plain_http: bool,
     /// Values flags.
     #[command(flatten)]
     pub values: ValueFlags,
@@ -369,6 +376,16 @@ fn print_release(r: &Release, format: Format, header: &str) -> Result<()> {
 }
 
 impl DeployFlags {
+    /// The chart, fetched and verified first when it is a `REPO/CHART` or `oci://` reference.
+    fn load_chart(&self) -> Result<chartsmith::chart::Chart> {
+        let path = crate::commands::resolve_chart_reference(
+            &self.chart,
+            self.version.as_deref(),
+            self.plain_http,
+        )?;
+        Ok(chartsmith::loader::load(&path)?)
+    }
+
     fn options(&self, install: bool, values_mode: ValuesMode) -> Result<DeployOptions> {
         Ok(DeployOptions {
             namespace: self.render.namespace.clone(),
@@ -398,7 +415,7 @@ fn values_mode(reuse: bool, reset: bool, reset_then_reuse: bool) -> ValuesMode {
 /// `install`.
 pub fn run_install(args: InstallArgs) -> Result<()> {
     let d = &args.deploy;
-    let chart = chartsmith::loader::load(&d.chart)?;
+    let chart = d.load_chart()?;
     let values = d.values.to_options().merge()?;
     let context = Context::new(&d.state, d.output_dir.as_ref());
     let release = action::install(
@@ -414,7 +431,7 @@ pub fn run_install(args: InstallArgs) -> Result<()> {
 /// `upgrade`.
 pub fn run_upgrade(args: UpgradeArgs) -> Result<()> {
     let d = &args.deploy;
-    let chart = chartsmith::loader::load(&d.chart)?;
+    let chart = d.load_chart()?;
     let values = d.values.to_options().merge()?;
     let context = Context::new(&d.state, d.output_dir.as_ref());
     let mode = values_mode(
@@ -644,7 +661,7 @@ pub fn run_diff(command: DiffCommand) -> Result<()> {
     let (changes, flags, format) = match &command {
         DiffCommand::Upgrade(args) => {
             let d = &args.deploy;
-            let chart = chartsmith::loader::load(&d.chart)?;
+            let chart = d.load_chart()?;
             let values = d.values.to_options().merge()?;
             let context = Context::new(&d.state, None);
             let options = d.options(

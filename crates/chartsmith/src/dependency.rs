@@ -440,10 +440,10 @@ fn resolve(
         }
         .into());
     }
-    if repository.starts_with("oci://") {
+    let downloaded = if repository.starts_with("oci://") {
         let reference = format!("{}/{}", repository.trim_end_matches('/'), d.name);
         let fetched = crate::oci::fetch_chart(settings, &reference, Some(&range))?;
-        return Ok(Resolved {
+        Resolved {
             locked: LockedDependency {
                 name: d.name.clone(),
                 repository,
@@ -451,20 +451,88 @@ fn resolve(
             },
             file_name: fetched.file_name,
             bytes: fetched.bytes,
-        });
+        }
+    } else {
+        let (repo, index) = repository_index(&repository, settings)?;
+        let version = repositories::find_version(&index, &d.name, Some(&range), &repo.url)?;
+        let bytes = repositories::download(&repo, version)?;
+        Resolved {
+            locked: LockedDependency {
+                name: d.name.clone(),
+                repository,
+                version: version.metadata.version.clone(),
+            },
+            file_name: format!("{}-{}.tgz", d.name, version.metadata.version),
+            bytes,
+        }
+    };
+    complete_archive(downloaded, settings, depth)
+}
+
+/// A downloaded chart whose own dependencies are not all inside its archive (Helm refuses to
+/// package such a chart, but hand-made or third-party archives exist) gets them resolved too:
+/// at the versions its own `Chart.lock` pins when that lock is in sync, else by their ranges,
+/// recursively, and added under `NAME/charts/` in a rewritten reproducible archive. Helm would
+/// vendor the incomplete chart and fail at install time.
+fn complete_archive(resolved: Resolved, settings: &RepoSettings, depth: usize) -> Result<Resolved> {
+    let options = LoadOptions::default();
+    let chart = loader::load_archive(&resolved.bytes, &resolved.file_name, &options)?;
+    let missing: Vec<&Dependency> = chart
+        .metadata
+        .dependencies
+        .iter()
+        .filter(|d| !chart.dependencies.iter().any(|c| c.name() == d.name))
+        .collect();
+    if missing.is_empty() {
+        return Ok(resolved);
     }
-    let (repo, index) = repository_index(&repository, settings)?;
-    let version = repositories::find_version(&index, &d.name, Some(&range), &repo.url)?;
-    let bytes = repositories::download(&repo, version)?;
-    Ok(Resolved {
-        locked: LockedDependency {
-            name: d.name.clone(),
-            repository,
-            version: version.metadata.version.clone(),
-        },
-        file_name: format!("{}-{}.tgz", d.name, version.metadata.version),
-        bytes,
-    })
+    let local_error = |d: &Dependency, reason: String| -> Error {
+        DependencyError::Local {
+            chart: resolved.file_name.clone(),
+            dependency: d.name.clone(),
+            repository: d.repository.clone().unwrap_or_default(),
+            reason,
+        }
+        .into()
+    };
+    if depth >= MAX_DEPTH {
+        return Err(local_error(
+            missing[0],
+            format!("dependencies nest deeper than {MAX_DEPTH} levels"),
+        ));
+    }
+    let lock: Option<Lock> = chart
+        .lock
+        .clone()
+        .and_then(|v| serde_json::from_value::<Lock>(v).ok())
+        .filter(|l| hash_requirements(&chart.metadata.dependencies, &l.dependencies) == l.digest);
+    let mut added = Vec::new();
+    for d in missing {
+        let repository = d.repository.clone().unwrap_or_default();
+        if repository.starts_with("file://") {
+            return Err(local_error(
+                d,
+                "it is not inside the downloaded archive, and a file:// path means nothing outside the chart's own source tree".into(),
+            ));
+        }
+        let pinned = lock.as_ref().and_then(|l| {
+            l.dependencies
+                .iter()
+                .find(|x| x.name == d.name && x.repository == repository)
+                .map(|x| x.version.clone())
+        });
+        let sub = resolve(
+            Path::new(&resolved.file_name),
+            d,
+            pinned.as_deref(),
+            settings,
+            depth + 1,
+        )?;
+        added.push((format!("charts/{}", sub.file_name), sub.bytes));
+    }
+    let mtime = source_date_epoch(std::env::var("SOURCE_DATE_EPOCH").ok().as_deref())?;
+    let bytes = crate::package::add_to_archive(&resolved.bytes, &resolved.file_name, added, mtime)?;
+    Ok(Resolved { bytes, ..resolved })
 }
 
 /// The repository and index of a dependency: a URL is fetched (with the credentials of an added

@@ -47,5 +47,8 @@ pub mod template;
 pub mod values;
 pub mod yaml;
 
+#[cfg(test)]
+mod hostile_files_tests;
+
 pub use chart::{Chart, Metadata};
 pub use error::{Error, Result};

@@ -260,6 +260,50 @@ pub(crate) fn read_chart_files(dir: &Path, options: &LoadOptions) -> Result<Vec<
     read_dir_files(dir, &mut budget)
 }
 
+/// A chart directory read into memory ([`read_dir`]), before it is assembled into a [`Chart`].
+pub(crate) struct DirFiles {
+    files: Vec<File>,
+    source_name: String,
+    budget: Budget,
+}
+
+impl DirFiles {
+    /// The files, as [`read_chart_files`] returns them.
+    pub(crate) fn files(&self) -> &[File] {
+        &self.files
+    }
+
+    /// The chart these files make, with the subcharts vendored under `charts/` only: what
+    /// [`load_dir`] returns before it adds `file://` dependencies that are not vendored.
+    pub(crate) fn assemble(self) -> Result<Chart> {
+        let DirFiles {
+            files,
+            source_name,
+            mut budget,
+        } = self;
+        assemble(files, &source_name, &mut budget, 0)
+    }
+}
+
+/// Reads a chart directory as [`load_dir`] does (same checks, same limits, same errors), keeping
+/// the files so that they can be both archived and assembled without reading them twice.
+pub(crate) fn read_dir(dir: &Path, options: &LoadOptions) -> Result<DirFiles> {
+    let source_name = dir.display().to_string();
+    let mut budget = Budget::new(options, source_name.clone());
+    let files = read_dir_files(dir, &mut budget)?;
+    Ok(DirFiles {
+        files,
+        source_name,
+        budget,
+    })
+}
+
+/// Whether an archive entry named `path` loads back under the same name (see
+/// [`sanitize_entry_path`]).
+pub(crate) fn entry_path_is_plain(path: &str) -> bool {
+    sanitize_entry_path(path).is_ok_and(|p| p == path)
+}
+
 const MAX_SUBCHART_DEPTH: usize = 16;
 
 struct Budget {
@@ -380,6 +424,25 @@ fn load_archive_inner(
     budget: &mut Budget,
     depth: usize,
 ) -> Result<Chart> {
+    let files = read_archive_files(bytes, source_name, budget)?;
+    assemble(files, source_name, budget, depth)
+}
+
+/// The files of a chart archive with the top-level directory stripped, sorted by name, every
+/// entry checked against the loader's rules and the budget.
+pub(crate) fn archive_files(
+    bytes: &[u8],
+    source_name: &str,
+    options: &LoadOptions,
+) -> Result<Vec<File>> {
+    read_archive_files(
+        bytes,
+        source_name,
+        &mut Budget::new(options, source_name.to_string()),
+    )
+}
+
+fn read_archive_files(bytes: &[u8], source_name: &str, budget: &mut Budget) -> Result<Vec<File>> {
     let invalid = |reason: String| -> Error {
         LoadError::InvalidArchive {
             source_name: source_name.to_string(),
@@ -390,9 +453,16 @@ fn load_archive_inner(
     if bytes.len() < 2 || bytes[0] != 0x1f || bytes[1] != 0x8b {
         return Err(invalid("not a gzip file".into()));
     }
-    let decoder = flate2::read::GzDecoder::new(bytes);
-    let mut archive = tar::Archive::new(decoder);
-    let entries = archive.entries().map_err(|e| invalid(e.to_string()))?;
+    // `bufread` reads the slice in place (no intermediate buffer); `ForwardSeek` lets `tar` skip
+    // padding without zeroing a 32 KiB buffer for every entry.
+    let decoder = flate2::bufread::GzDecoder::new(bytes);
+    let mut archive = tar::Archive::new(ForwardSeek {
+        inner: decoder,
+        pos: 0,
+    });
+    let entries = archive
+        .entries_with_seek()
+        .map_err(|e| invalid(e.to_string()))?;
     let mut files = Vec::new();
     for entry in entries {
         let mut entry = entry.map_err(|e| invalid(e.to_string()))?;
@@ -461,7 +531,46 @@ fn load_archive_inner(
         return Err(invalid("no files in archive".into()));
     }
     files.sort_by(|a, b| a.name.cmp(&b.name));
-    assemble(files, source_name, budget, depth)
+    Ok(files)
+}
+
+/// A reader that can only "seek" forward, by reading and discarding. `tar` skips the padding after
+/// each entry through `Seek` when it can; without it, it zeroes a 32 KiB buffer for every skip,
+/// which costs more than decompressing a small chart. Running out of input while skipping is the
+/// same error `tar` reports.
+struct ForwardSeek<R> {
+    inner: R,
+    /// Bytes consumed so far (the position `tar` expects back from `seek`).
+    pos: u64,
+}
+
+impl<R: Read> Read for ForwardSeek<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: Read> std::io::Seek for ForwardSeek<R> {
+    fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
+        let std::io::SeekFrom::Current(delta) = pos else {
+            return Err(std::io::Error::other("only relative seeks are supported"));
+        };
+        let mut amt = u64::try_from(delta)
+            .map_err(|_| std::io::Error::other("seek position out of bounds"))?;
+        let mut buf = [0u8; 512];
+        while amt > 0 {
+            let want = amt.min(buf.len() as u64) as usize;
+            let n = self.inner.read(&mut buf[..want])?;
+            if n == 0 {
+                return Err(std::io::Error::other("unexpected EOF during skip"));
+            }
+            amt -= n as u64;
+            self.pos += n as u64;
+        }
+        Ok(self.pos)
+    }
 }
 
 /// Normalises an archive entry path; refuses absolute paths, `..`, drive letters and control
@@ -665,6 +774,30 @@ mod tests {
         let e =
             load_archive(&bytes[..bytes.len() / 2], "x.tgz", &LoadOptions::default()).unwrap_err();
         assert!(e.to_string().contains("not a valid chart archive"), "{e}");
+        // A complete gzip stream around a tar cut inside an entry's data: skipping to the next
+        // header runs out of input.
+        let mut tar_bytes = tar::Builder::new(Vec::new());
+        for (name, data) in [
+            ("demo/Chart.yaml", CHART),
+            ("demo/big.txt", &[b'x'; 700][..]),
+        ] {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(data.len() as u64);
+            header.set_mode(0o644);
+            header.set_entry_type(tar::EntryType::Regular);
+            header.set_path(name).unwrap();
+            header.set_cksum();
+            tar_bytes.append(&header, data).unwrap();
+        }
+        let tar_bytes = tar_bytes.into_inner().unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut gz, &tar_bytes[..512 + 100]).unwrap();
+        let cut = gz.finish().unwrap();
+        let e = load_archive(&cut, "x.tgz", &LoadOptions::default()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "x.tgz: not a valid chart archive: unexpected EOF during skip"
+        );
     }
 
     #[test]

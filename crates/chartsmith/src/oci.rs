@@ -27,8 +27,6 @@ use crate::chart::Metadata;
 use crate::error::{Error, Result};
 use crate::repo::hex;
 use crate::repositories::RepoSettings;
-#[cfg(feature = "http")]
-use crate::repositories::write_file;
 
 /// The media type of an OCI image manifest.
 pub const MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -616,32 +614,8 @@ impl RegistryConfig {
 
     /// Writes the file, readable only by its owner.
     pub fn save(&self, settings: &RepoSettings) -> Result<()> {
-        let path = Self::path(settings);
         let text = serde_json::to_vec_pretty(self).unwrap_or_default();
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-        }
-        // Created owner-only before a byte is written, then renamed over the old file.
-        let partial = path.with_extension("partial");
-        let _ = std::fs::remove_file(&partial);
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let written = options.open(&partial).and_then(|mut f| {
-            use std::io::Write;
-            f.write_all(&text)?;
-            f.sync_all()
-        });
-        written
-            .and_then(|()| std::fs::rename(&partial, &path))
-            .map_err(|e| {
-                let _ = std::fs::remove_file(&partial);
-                Error::io(&path, e)
-            })
+        crate::repositories::write_private_file(&Self::path(settings), &text)
     }
 
     /// The credentials saved for `registry`.
@@ -755,7 +729,7 @@ fn query_escape(s: &str) -> String {
 }
 
 #[cfg(feature = "http")]
-pub use client::{Client, fetch, locate, login, logout, pull, push};
+pub use client::{Client, fetch, login, logout, push};
 
 /// [`fetch`] when chartsmith has HTTP support; without the `http` feature, an error saying so.
 pub fn fetch_chart(
@@ -1447,38 +1421,6 @@ mod client {
             bytes,
             digest,
         })
-    }
-
-    /// `pull oci://…`: writes the verified archive into `destination` (with `untar`, unpacks it
-    /// there as `NAME/`). Returns the path written and the manifest digest.
-    pub fn pull(
-        settings: &RepoSettings,
-        reference: &str,
-        range: Option<&str>,
-        destination: &Path,
-        untar: bool,
-    ) -> Result<(PathBuf, String)> {
-        let fetched = fetch(settings, reference, range)?;
-        let path = if untar {
-            crate::repositories::unpack(&fetched.bytes, &fetched.file_name, destination)?
-        } else {
-            let target = destination.join(&fetched.file_name);
-            write_file(&target, &fetched.bytes)?;
-            target
-        };
-        Ok((path, fetched.digest))
-    }
-
-    /// An `oci://` reference as a local archive in the cache (`charts/`), fetched and verified.
-    pub fn locate(
-        settings: &RepoSettings,
-        reference: &str,
-        range: Option<&str>,
-    ) -> Result<PathBuf> {
-        let fetched = fetch(settings, reference, range)?;
-        let target = settings.cache_dir.join("charts").join(&fetched.file_name);
-        write_file(&target, &fetched.bytes)?;
-        Ok(target)
     }
 }
 

@@ -119,7 +119,81 @@ pub fn package(chart_dir: &Path, options: &PackageOptions) -> Result<PathBuf> {
 }
 
 /// The archive's file name and bytes, without writing anything.
+///
+/// The chart directory is read once. While the chart is assembled and checked (YAML, values
+/// schemas, `Chart.yaml` fields, vendored dependencies) on this thread, the archive is compressed
+/// on another; the result, errors included, is the one `archive_checked` gives, which
+/// compresses first and then loads the archive back. The uncommon cases where that equivalence is
+/// not plain (`--version`/`--app-version` overrides, a declared dependency that is not vendored,
+/// a file name the archive would not keep as it is, an unreadable `Chart.yaml`) take
+/// `archive_checked` itself.
 pub fn archive(
+    chart_dir: &Path,
+    options: &PackageOptions,
+    mtime: u64,
+) -> Result<(String, Vec<u8>)> {
+    if options.version.is_some() || options.app_version.is_some() {
+        return archive_checked(chart_dir, options, mtime);
+    }
+    let dir = loader::read_dir(chart_dir, &options.load)?;
+    let mut files = dir.files().to_vec();
+    order(&mut files);
+    // The top-level directory of every entry is the chart's name. If `Chart.yaml` does not parse,
+    // the checked path reports why.
+    let Some(name) = files
+        .iter()
+        .find(|f| f.name == "Chart.yaml")
+        .and_then(|f| std::str::from_utf8(&f.data).ok())
+        .and_then(|text| crate::chart::Metadata::from_yaml(text, "Chart.yaml").ok())
+        .map(|m| m.name)
+    else {
+        return archive_checked(chart_dir, options, mtime);
+    };
+    // Loading the archive back would rename or refuse these entries.
+    if !files
+        .iter()
+        .all(|f| loader::entry_path_is_plain(&format!("{name}/{}", f.name)))
+    {
+        return archive_checked(chart_dir, options, mtime);
+    }
+    let (checked, tgz) = std::thread::scope(|scope| {
+        let tgz = scope.spawn(|| write_tgz(&name, &files, mtime));
+        let checked = (|| -> Result<Option<Chart>> {
+            let chart = dir.assemble()?;
+            // A declared dependency that is not vendored: `load_dir` would add it from a
+            // `file://` path (and may fail doing so, or find a broken schema in it) before the
+            // archive is refused; let the checked path say exactly that.
+            if chart
+                .metadata
+                .dependencies
+                .iter()
+                .any(|d| !chart.dependencies.iter().any(|c| c.name() == d.name))
+            {
+                return Ok(None);
+            }
+            validate_schemas(&chart, chart.name())?;
+            chart.metadata.validate("Chart.yaml")?;
+            Ok(Some(chart))
+        })();
+        (checked, tgz.join())
+    });
+    let Some(chart) = checked? else {
+        return archive_checked(chart_dir, options, mtime);
+    };
+    let bytes = match tgz {
+        Ok(bytes) => bytes.map_err(|e| PackageError::Archive {
+            chart: chart_dir.display().to_string(),
+            reason: e.to_string(),
+        })?,
+        Err(panic) => std::panic::resume_unwind(panic),
+    };
+    debug_assert_eq!(chart.name(), name);
+    Ok((format!("{name}-{}.tgz", chart.metadata.version), bytes))
+}
+
+/// [`archive`] step by step: load and check the directory, compress, then load the archive back
+/// and check that every declared dependency is in it.
+fn archive_checked(
     chart_dir: &Path,
     options: &PackageOptions,
     mtime: u64,
@@ -174,6 +248,31 @@ pub fn archive(
         }
     }
     Ok((format!("{name}-{}.tgz", chart.metadata.version), bytes))
+}
+
+/// A chart archive with `added` files (paths relative to the chart root, e.g.
+/// `charts/db-1.0.0.tgz`) put in, rewritten in the same reproducible layout as [`archive`]. An
+/// added file replaces an existing one of the same path.
+pub fn add_to_archive(
+    bytes: &[u8],
+    source_name: &str,
+    added: Vec<(String, Vec<u8>)>,
+    mtime: u64,
+) -> Result<Vec<u8>> {
+    let options = loader::LoadOptions::default();
+    let chart = loader::load_archive(bytes, source_name, &options)?;
+    let mut files = loader::archive_files(bytes, source_name, &options)?;
+    for (name, data) in added {
+        files.retain(|f| f.name != name);
+        files.push(File { name, data });
+    }
+    order(&mut files);
+    let rebuilt = write_tgz(chart.name(), &files, mtime).map_err(|e| PackageError::Archive {
+        chart: source_name.to_string(),
+        reason: e.to_string(),
+    })?;
+    loader::load_archive(&rebuilt, source_name, &options)?;
+    Ok(rebuilt)
 }
 
 /// The entry time from a `SOURCE_DATE_EPOCH` value: [`DEFAULT_MTIME`] when unset or empty.
@@ -353,6 +452,31 @@ mod tests {
         assert_eq!(chart.dependencies.len(), 1);
         // Nothing else was written.
         assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn the_parallel_path_gives_the_checked_result() {
+        let dir = tempfile::tempdir().unwrap();
+        sample(dir.path());
+        let o = options(Path::new("."));
+        let fast = archive(dir.path(), &o, DEFAULT_MTIME).unwrap();
+        let checked = archive_checked(dir.path(), &o, DEFAULT_MTIME).unwrap();
+        assert_eq!(fast, checked);
+        // Errors too: a broken values.yaml in a vendored subchart, and a broken schema.
+        write(dir.path(), "charts/sub/values.yaml", "a: [\n");
+        let fast = archive(dir.path(), &o, DEFAULT_MTIME).unwrap_err();
+        let checked = archive_checked(dir.path(), &o, DEFAULT_MTIME).unwrap_err();
+        assert_eq!(fast.to_string(), checked.to_string());
+        sample(dir.path());
+        std::fs::remove_file(dir.path().join("charts/sub/values.yaml")).unwrap();
+        write(
+            dir.path(),
+            "charts/sub/values.schema.json",
+            r#"{"type": 3}"#,
+        );
+        let fast = archive(dir.path(), &o, DEFAULT_MTIME).unwrap_err();
+        let checked = archive_checked(dir.path(), &o, DEFAULT_MTIME).unwrap_err();
+        assert_eq!(fast.to_string(), checked.to_string());
     }
 
     #[test]

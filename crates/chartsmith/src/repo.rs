@@ -233,10 +233,17 @@ pub fn index(dir: &Path, url: Option<&str>, merge: Option<&Path>) -> Result<Inde
         generated: created.clone(),
         ..IndexFile::default()
     };
-    for path in archives(dir)? {
-        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+    let paths = archives(dir)?;
+    // Every archive is read, loaded (checked in full) and hashed, on all cores; the results are
+    // then taken in directory order, so the first failing archive in that order is the error.
+    let loaded = parallel_map(&paths, |path| -> Result<(Metadata, String)> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
         let chart =
             loader::load_archive(&bytes, &path.display().to_string(), &LoadOptions::default())?;
+        Ok((chart.metadata, hex(&Sha256::digest(&bytes))))
+    });
+    for (path, result) in paths.into_iter().zip(loaded) {
+        let (metadata, digest) = result?;
         let rel = path
             .strip_prefix(dir)
             .unwrap_or(&path)
@@ -246,15 +253,15 @@ pub fn index(dir: &Path, url: Option<&str>, merge: Option<&Path>) -> Result<Inde
             Some(u) if !u.is_empty() => format!("{}/{rel}", u.trim_end_matches('/')),
             _ => rel,
         };
-        let name = chart.name().to_string();
-        if index.has(&name, &chart.metadata.version) {
+        let name = metadata.name.clone();
+        if index.has(&name, &metadata.version) {
             continue;
         }
         index.entries.entry(name).or_default().push(ChartVersion {
-            metadata: chart.metadata,
+            metadata,
             urls: vec![link],
             created: created.clone(),
-            digest: hex(&Sha256::digest(&bytes)),
+            digest,
         });
     }
     if let Some(merge) = merge
@@ -264,6 +271,42 @@ pub fn index(dir: &Path, url: Option<&str>, merge: Option<&Path>) -> Result<Inde
     }
     index.sort_entries();
     Ok(index)
+}
+
+/// `f` over `items` on up to [`std::thread::available_parallelism`] threads, results in the
+/// order of `items`.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len());
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        done.push((i, f(item)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| match w.join() {
+                Ok(done) => done,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    });
+    results.sort_unstable_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
 }
 
 fn archives(dir: &Path) -> Result<Vec<PathBuf>> {

@@ -441,32 +441,57 @@ pub fn fetch_chart(
     Ok((format!("{chart}-{}.tgz", version.metadata.version), bytes))
 }
 
-/// `pull REPO/CHART`: writes the verified archive into `destination` (or, with `untar`, unpacks
-/// it there as `CHART/`). Returns the path written.
+/// What `pull` wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pulled {
+    /// The archive, or with `untar` the chart directory.
+    pub path: PathBuf,
+    /// `sha256:…` of the OCI manifest for an `oci://` reference; of the archive otherwise.
+    pub digest: String,
+}
+
+/// `pull REPO/CHART` or `pull oci://…`: writes the verified archive into `destination` (or,
+/// with `untar`, unpacks it there as `CHART/`).
 pub fn pull(
     settings: &RepoSettings,
     reference: &str,
     range: Option<&str>,
     destination: &Path,
     untar: bool,
-) -> Result<PathBuf> {
-    let (file_name, bytes) = fetch_chart(settings, reference, range)?;
-    if untar {
-        unpack(&bytes, &file_name, destination)
+) -> Result<Pulled> {
+    let (file_name, bytes, digest) = fetch_any(settings, reference, range)?;
+    let path = if untar {
+        unpack(&bytes, &file_name, destination)?
     } else {
         let target = destination.join(&file_name);
         write_file(&target, &bytes)?;
-        Ok(target)
-    }
+        target
+    };
+    Ok(Pulled { path, digest })
 }
 
-/// A `repo/chart` reference as a local archive: downloaded (and verified) into the cache's
-/// `charts/` directory unless it is there already.
+/// A `repo/chart` or `oci://` reference as a local archive: downloaded and verified into the
+/// cache's `charts/` directory.
 pub fn locate(settings: &RepoSettings, reference: &str, range: Option<&str>) -> Result<PathBuf> {
-    let (file_name, bytes) = fetch_chart(settings, reference, range)?;
+    let (file_name, bytes, _) = fetch_any(settings, reference, range)?;
     let target = settings.cache_dir.join("charts").join(file_name);
     write_file(&target, &bytes)?;
     Ok(target)
+}
+
+/// The file name, verified bytes and digest of a `repo/chart` or `oci://` reference.
+fn fetch_any(
+    settings: &RepoSettings,
+    reference: &str,
+    range: Option<&str>,
+) -> Result<(String, Vec<u8>, String)> {
+    if reference.starts_with("oci://") {
+        let f = crate::oci::fetch_chart(settings, reference, range)?;
+        return Ok((f.file_name, f.bytes, f.digest));
+    }
+    let (file_name, bytes) = fetch_chart(settings, reference, range)?;
+    let digest = format!("sha256:{}", hex(&Sha256::digest(&bytes)));
+    Ok((file_name, bytes, digest))
 }
 
 /// Unpacks a chart archive into `destination/NAME/` after loading it as hostile input (so no

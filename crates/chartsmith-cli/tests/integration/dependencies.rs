@@ -394,6 +394,21 @@ fn helm_builds_dependencies_and_pulls_from_our_index() {
             .output(),
         "helm repo add",
     );
+    // helm searches our index: every version, newest first.
+    let found = ok(
+        helm_env(&helm, &w)
+            .args(["search", "repo", "local/db", "--versions", "-o", "json"])
+            .output(),
+        "helm search repo",
+    );
+    let found: serde_json::Value = serde_json::from_str(&found).expect("helm search JSON");
+    let versions: Vec<&str> = found
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|e| e["version"].as_str().expect("version"))
+        .collect();
+    assert_eq!(versions, ["2.0.0", "1.1.0", "1.0.0"]);
     let app = w.app(&format!(
         "  - name: db\n    version: \">=1.0.0 <2.0.0\"\n    repository: {url}\n"
     ));
@@ -535,4 +550,92 @@ fn repositories_with_basic_auth_and_credentials_kept_to_their_origin() {
         "dependency update with credentials",
     );
     assert!(app.join("charts/db-1.0.0.tgz").is_file());
+}
+
+/// Packs `src` (a chart directory named like the chart) with the system `tar`, as third-party
+/// tooling does, without the dependency check of `package`.
+fn hand_made_archive(src: &Path, target: &Path) {
+    let out = Command::new("tar")
+        .arg("-czf")
+        .arg(target)
+        .arg("-C")
+        .arg(src.parent().expect("parent"))
+        .arg(src.file_name().expect("name"))
+        .output()
+        .expect("tar");
+    assert!(out.status.success(), "tar: {}", support::stderr(&out));
+}
+
+#[test]
+fn dependencies_missing_from_downloaded_archives_are_resolved_too() {
+    let w = World::new();
+    let url = w.server.url.clone();
+    let repo_dir = w.path("repo");
+    // web 1.0.0 declares db from the same repository but does not carry it.
+    let web = w.path("hand/web");
+    write(
+        &web,
+        "Chart.yaml",
+        &format!(
+            "apiVersion: v2\nname: web\nversion: 1.0.0\ndependencies:\n  - name: db\n    version: ~1.0.0\n    repository: {url}\n"
+        ),
+    );
+    write(&web, "values.yaml", "db:\n  port: 1111\n");
+    hand_made_archive(&web, &repo_dir.join("web-1.0.0.tgz"));
+    // broken 1.0.0 declares a file:// dependency it does not carry.
+    let broken = w.path("hand/broken");
+    write(
+        &broken,
+        "Chart.yaml",
+        "apiVersion: v2\nname: broken\nversion: 1.0.0\ndependencies:\n  - name: db\n    version: 1.0.0\n    repository: file://../db\n",
+    );
+    hand_made_archive(&broken, &repo_dir.join("broken-1.0.0.tgz"));
+    ok(
+        cs(&w.dir)
+            .args(["repo", "index"])
+            .arg(&repo_dir)
+            .args(["--url", &url])
+            .output(),
+        "repo index",
+    );
+
+    let app = w.app(&format!(
+        "  - name: web\n    version: 1.0.0\n    repository: {url}\n"
+    ));
+    let app_s = app.display().to_string();
+    ok(
+        Ok(w.run(&["dependency", "update", &app_s])),
+        "dependency update",
+    );
+    let vendored = app.join("charts/web-1.0.0.tgz");
+    let listing = Command::new("tar")
+        .arg("-tzf")
+        .arg(&vendored)
+        .output()
+        .expect("tar");
+    let listing = support::stdout(&listing);
+    assert!(listing.contains("web/charts/db-1.0.0.tgz"), "{listing}");
+    assert!(listing.starts_with("web/Chart.yaml"), "{listing}");
+    let rendered = ok(Ok(w.run(&["template", "rel", &app_s])), "template");
+    assert!(rendered.contains("port: \"1111\""), "{rendered}");
+
+    // Rebuilt archives are reproducible: a second update gives the same bytes.
+    let first = std::fs::read(&vendored).expect("vendored");
+    ok(
+        Ok(w.run(&["dependency", "update", &app_s])),
+        "dependency update again",
+    );
+    assert_eq!(std::fs::read(&vendored).expect("vendored"), first);
+
+    w.app(&format!(
+        "  - name: broken\n    version: 1.0.0\n    repository: {url}\n"
+    ));
+    let err = fails(
+        w.run(&["dependency", "update", &app_s]),
+        "file:// inside an archive",
+    );
+    assert!(
+        err.contains("broken-1.0.0.tgz") && err.contains("file://"),
+        "{err}"
+    );
 }

@@ -241,6 +241,32 @@ fn package_small(dir: &Path, name: &str, version: &str) -> PathBuf {
     pkg.join(format!("{name}-{version}.tgz"))
 }
 
+/// `registry login HOST -u chartsmith --password-stdin --plain-http` with `password` on stdin.
+fn login(dir: &Path, host: &str, password: &str) -> Output {
+    let mut child = cs(dir)
+        .args([
+            "registry",
+            "login",
+            host,
+            "-u",
+            "chartsmith",
+            "--password-stdin",
+            "--plain-http",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run login");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{password}\n").as_bytes())
+        .expect("password");
+    child.wait_with_output().expect("login output")
+}
+
 fn push(dir: &Path, archive: &Path, remote: &str) -> String {
     let out = ok(
         cs(dir)
@@ -355,6 +381,33 @@ fn push_pull_template_round_trip_with_digests() {
         "template dir",
     );
     assert_eq!(remote, local);
+
+    // Releases install and upgrade straight from the registry too.
+    let state = d.join("state");
+    ok(
+        cs(d)
+            .args([
+                "install",
+                "cache",
+                &registry.oci("charts/redis"),
+                "--version",
+                "0.1.0",
+                "--plain-http",
+            ])
+            .env("CHARTSMITH_STATE_DIR", &state)
+            .output()
+            .expect("run"),
+        "install oci://",
+    );
+    let listed = ok(
+        cs(d)
+            .args(["list", "-o", "json"])
+            .env("CHARTSMITH_STATE_DIR", &state)
+            .output()
+            .expect("run"),
+        "list",
+    );
+    assert!(listed.contains("redis-0.1.0"), "{listed}");
 
     // Errors: no such chart, no such version, a tag that disagrees with --version, TLS to a
     // plain registry, a malformed reference.
@@ -496,30 +549,7 @@ fn basic_auth_login_push_pull_logout() {
     );
     assert!(err.contains("registry login"), "{err}");
 
-    let login = |password: &str| {
-        let mut child = cs(d)
-            .args([
-                "registry",
-                "login",
-                &registry.host,
-                "-u",
-                "chartsmith",
-                "--password-stdin",
-                "--plain-http",
-            ])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run login");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(format!("{password}\n").as_bytes())
-            .expect("password");
-        child.wait_with_output().expect("login output")
-    };
+    let login = |password: &str| login(d, &registry.host, password);
     let err = fails(login("not-the-password"), "wrong password");
     assert!(err.contains("refused"), "{err}");
     assert!(
@@ -954,28 +984,7 @@ fn bearer_token_challenges_are_answered() {
         "{err}"
     );
 
-    let mut login = cs(d)
-        .args([
-            "registry",
-            "login",
-            &proxy.host,
-            "-u",
-            "chartsmith",
-            "--password-stdin",
-            "--plain-http",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("login");
-    login
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(b"s3cret-pass\n")
-        .expect("password");
-    ok(login.wait_with_output().expect("login"), "login");
+    ok(login(d, &proxy.host, "s3cret-pass"), "login");
 
     let out = ok(
         cs(d)

@@ -262,6 +262,76 @@ fn helm_accepts_our_index_and_digests_match_sha256sum() {
     );
 }
 
+#[test]
+fn helm_repo_index_and_ours_agree_on_entries_and_digests() {
+    let Some(helm_bin) = support::helm() else {
+        return;
+    };
+    let repo = tempfile::tempdir().expect("tempdir");
+    package_into(repo.path(), None);
+    // A Helm-made archive in the same directory, and a second version of one chart.
+    let out = Command::new(&helm_bin)
+        .args(["package", "charts/redis", "-d"])
+        .arg(repo.path())
+        .current_dir(root())
+        .output()
+        .expect("helm package");
+    ok(out, "helm package");
+    let out = support::chartsmith()
+        .args(["package", "charts/mysql-chart", "--version", "0.2.0", "-d"])
+        .arg(repo.path())
+        .current_dir(root())
+        .output()
+        .expect("chartsmith package");
+    ok(out, "chartsmith package --version");
+    let copy = tempfile::tempdir().expect("tempdir");
+    for entry in std::fs::read_dir(repo.path()).expect("read_dir").flatten() {
+        std::fs::copy(entry.path(), copy.path().join(entry.file_name())).expect("copy");
+    }
+    let url = "https://charts.example.com/stable";
+    ok(
+        support::chartsmith()
+            .args(["repo", "index", "--url", url])
+            .arg(repo.path())
+            .output()
+            .expect("run"),
+        "chartsmith repo index",
+    );
+    ok(
+        Command::new(&helm_bin)
+            .args(["repo", "index", "--url", url])
+            .arg(copy.path())
+            .output()
+            .expect("helm"),
+        "helm repo index",
+    );
+    // (name, version, digest, urls, appVersion) of every entry, in the file's order.
+    let entries = |dir: &Path| -> Vec<(String, String, String, String, String)> {
+        let index: serde_json::Value = serde_saphyr::from_str(
+            &std::fs::read_to_string(dir.join("index.yaml")).expect("index"),
+        )
+        .expect("parse index");
+        assert_eq!(index["apiVersion"], "v1");
+        let mut out = Vec::new();
+        for (name, versions) in index["entries"].as_object().expect("entries") {
+            for v in versions.as_array().expect("versions") {
+                out.push((
+                    name.clone(),
+                    v["version"].as_str().unwrap_or_default().to_string(),
+                    v["digest"].as_str().unwrap_or_default().to_string(),
+                    v["urls"].to_string(),
+                    v["appVersion"].as_str().unwrap_or_default().to_string(),
+                ));
+            }
+        }
+        out
+    };
+    let ours = entries(repo.path());
+    let helms = entries(copy.path());
+    assert_eq!(ours.len(), 4, "{ours:?}");
+    assert_eq!(ours, helms);
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
     let mut entries: Vec<PathBuf> = std::fs::read_dir(from)
