@@ -226,20 +226,39 @@ fn run_package(args: PackageArgs) -> Result<()> {
         app_version: args.app_version.clone(),
         ..Default::default()
     };
-    for chart in &args.charts {
-        if args.dependency_update {
-            let settings = repo_settings(args.plain_http);
+    if args.dependency_update {
+        let settings = repo_settings(args.plain_http);
+        for chart in &args.charts {
             chartsmith::dependency::update(chart, &settings)
                 .with_context(|| format!("updating the dependencies of {}", chart.display()))?;
         }
-        let path = chartsmith::package::package(chart, &options)
-            .with_context(|| format!("packaging {}", chart.display()))?;
-        out(&format!(
-            "Successfully packaged chart and saved it to: {}\n",
-            path.display()
-        ))?;
     }
-    Ok(())
+    // Every chart is packaged (in parallel); each written archive is reported, then the failures
+    // in the order of the charts (the last one is the command's error).
+    let mut failures = Vec::new();
+    for (chart, result) in args
+        .charts
+        .iter()
+        .zip(chartsmith::package::package_all(&args.charts, &options))
+    {
+        match result {
+            Ok(path) => out(&format!(
+                "Successfully packaged chart and saved it to: {}\n",
+                path.display()
+            ))?,
+            Err(e) => failures
+                .push(anyhow::Error::new(e).context(format!("packaging {}", chart.display()))),
+        }
+    }
+    match failures.pop() {
+        None => Ok(()),
+        Some(last) => {
+            for earlier in failures {
+                eprintln!("Error: {earlier:#}");
+            }
+            Err(last)
+        }
+    }
 }
 
 fn run_repo_index(args: RepoIndexArgs) -> Result<()> {

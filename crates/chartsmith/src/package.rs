@@ -101,14 +101,15 @@ pub fn package(chart_dir: &Path, options: &PackageOptions) -> Result<PathBuf> {
     std::fs::create_dir_all(destination).map_err(|e| Error::io(destination, e))?;
     // `file_name` is a single component (a validated chart name and a SemVer version), so the
     // archive lands directly in the destination. It is written beside its final name and renamed,
-    // so a reader never sees half an archive.
+    // so a reader never sees half an archive. It is not fsynced (as `helm package`, `tar` and
+    // `cargo package` do not): a build artifact is remade, and the sync cost a third of the time
+    // of packaging a small chart.
     let target = destination.join(&file_name);
     debug_assert_eq!(target.parent(), Some(destination.as_path()));
     let partial = destination.join(format!(".{file_name}.partial"));
     let write = || -> std::io::Result<()> {
         let mut f = std::fs::File::create(&partial)?;
         f.write_all(&bytes)?;
-        f.sync_all()?;
         std::fs::rename(&partial, &target)
     };
     if let Err(e) = write() {
@@ -116,6 +117,13 @@ pub fn package(chart_dir: &Path, options: &PackageOptions) -> Result<PathBuf> {
         return Err(Error::io(&target, e));
     }
     Ok(target)
+}
+
+/// Packages several chart directories, on up to as many threads as there are cores; the results
+/// are in the order of `charts` (each chart's own result, so one broken chart does not hide the
+/// others).
+pub fn package_all(charts: &[PathBuf], options: &PackageOptions) -> Vec<Result<PathBuf>> {
+    crate::repo::parallel_map(charts, |chart| package(chart, options))
 }
 
 /// The archive's file name and bytes, without writing anything.

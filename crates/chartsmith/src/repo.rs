@@ -275,7 +275,7 @@ pub fn index(dir: &Path, url: Option<&str>, merge: Option<&Path>) -> Result<Inde
 
 /// `f` over `items` on up to [`std::thread::available_parallelism`] threads, results in the
 /// order of `items`.
-fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(items.len());

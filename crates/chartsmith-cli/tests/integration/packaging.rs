@@ -367,3 +367,32 @@ fn list_files(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+#[test]
+fn several_charts_are_all_attempted_and_reported_in_order() {
+    let dest = tempfile::tempdir().expect("tempdir");
+    let output = support::chartsmith()
+        .args([
+            "package",
+            "charts/redis",
+            "no-such-chart-a",
+            "charts/mongodb",
+            "no-such-chart-b",
+            "-d",
+        ])
+        .arg(dest.path())
+        .current_dir(root())
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = support::stdout(&output);
+    let redis = stdout.find("redis-0.1.0.tgz").expect("redis reported");
+    let mongodb = stdout.find("mongodb-0.1.0.tgz").expect("mongodb reported");
+    assert!(redis < mongodb, "{stdout}");
+    assert!(dest.path().join("redis-0.1.0.tgz").is_file());
+    assert!(dest.path().join("mongodb-0.1.0.tgz").is_file());
+    let stderr = support::stderr(&output);
+    let a = stderr.find("no-such-chart-a").expect("first failure");
+    let b = stderr.find("no-such-chart-b").expect("second failure");
+    assert!(a < b, "{stderr}");
+}
