@@ -22,6 +22,7 @@ pub enum Command {
     /// Print the computed values that the chart's templates see.
     Values(ValuesArgs),
     /// Show information about a chart.
+    #[command(disable_version_flag = true)]
     Show(ShowArgs),
     /// Create a new chart directory with a starter chart.
     Create(CreateArgs),
@@ -233,8 +234,15 @@ pub struct ShowArgs {
     /// What to show.
     #[arg(value_enum)]
     pub what: ShowWhat,
-    /// The chart (directory or .tgz).
-    pub chart: PathBuf,
+    /// The chart: a directory, a .tgz archive, `REPO/CHART` of an added repository or
+    /// `oci://HOST/PATH/NAME[:TAG]`.
+    pub chart: String,
+    /// The version range of a `REPO/CHART` or `oci://` chart (default: the newest release).
+    #[arg(long = "version", value_name = "RANGE")]
+    pub version: Option<String>,
+    /// Reach OCI registries over plain HTTP instead of HTTPS.
+    #[arg(long = "plain-http")]
+    pub plain_http: bool,
     /// Output format (for `chart` and `values`).
     #[arg(short = 'o', long = "output", value_enum, default_value_t)]
     pub output: Format,

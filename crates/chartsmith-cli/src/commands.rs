@@ -195,7 +195,8 @@ fn run_values(args: ValuesArgs) -> Result<()> {
 
 fn run_show(args: ShowArgs) -> Result<()> {
     use chartsmith::show::{Part, show};
-    let chart = load(&args.chart)?;
+    let path = resolve_chart_reference(&args.chart, args.version.as_deref(), args.plain_http)?;
+    let chart = load(Path::new(&path))?;
     let part = match args.what {
         ShowWhat::Chart => Part::Chart,
         ShowWhat::Values => Part::Values,

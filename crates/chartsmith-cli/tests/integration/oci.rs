@@ -381,6 +381,21 @@ fn push_pull_template_round_trip_with_digests() {
         "template dir",
     );
     assert_eq!(remote, local);
+    let shown = ok(
+        cs(d)
+            .args([
+                "show",
+                "chart",
+                &registry.oci("charts/redis"),
+                "--version",
+                "0.1.0",
+                "--plain-http",
+            ])
+            .output()
+            .expect("run"),
+        "show chart oci://",
+    );
+    assert!(shown.contains("name: redis"), "{shown}");
 
     // Releases install and upgrade straight from the registry too.
     let state = d.join("state");
@@ -620,11 +635,15 @@ fn oci_dependencies_update_and_build() {
         &app,
         "Chart.yaml",
         &format!(
-            "apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n  - name: cache\n    version: ^1.0.0\n    repository: {}\n",
+            "apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n  - name: cache\n    version: ^1.0.0\n    repository: {0}\n  - name: cache\n    alias: sessions\n    version: ~1.0.0\n    repository: {0}\n",
             registry.oci("deps")
         ),
     );
-    write(&app, "values.yaml", "cache:\n  port: 7000\n");
+    write(
+        &app,
+        "values.yaml",
+        "cache:\n  port: 7000\nsessions:\n  port: 7001\n",
+    );
     ok(
         cs(d)
             .args(["dependency", "update", "--plain-http"])
@@ -633,9 +652,14 @@ fn oci_dependencies_update_and_build() {
             .expect("run"),
         "dependency update",
     );
+    // The aliased second use of the chart pins its own version.
     assert!(app.join("charts/cache-1.4.0.tgz").is_file());
+    assert!(app.join("charts/cache-1.0.0.tgz").is_file());
     let lock = std::fs::read_to_string(app.join("Chart.lock")).expect("lock");
-    assert!(lock.contains("version: 1.4.0"), "{lock}");
+    assert!(
+        lock.contains("version: 1.4.0") && lock.contains("version: 1.0.0"),
+        "{lock}"
+    );
     assert!(lock.contains(&registry.oci("deps")), "{lock}");
     // build restores exactly the pinned version.
     std::fs::remove_dir_all(app.join("charts")).expect("clean");
@@ -657,6 +681,8 @@ fn oci_dependencies_update_and_build() {
         "template",
     );
     assert!(rendered.contains("port: \"7000\""), "{rendered}");
+    assert!(rendered.contains("name: r-sessions"), "{rendered}");
+    assert!(rendered.contains("port: \"7001\""), "{rendered}");
     // package --dependency-update resolves before packaging.
     std::fs::remove_dir_all(app.join("charts")).expect("clean");
     ok(
