@@ -837,12 +837,13 @@ mod client {
             accept: Option<&str>,
             body: &Body<'_>,
             limit: u64,
+            authorization: Option<&str>,
         ) -> Result<Response> {
             let mut request = ureq::http::Request::builder().method(method).uri(url);
             if let Some(a) = accept {
                 request = request.header("Accept", a);
             }
-            if let Some(auth) = &self.authorization {
+            if let Some(auth) = authorization {
                 request = request.header("Authorization", auth);
             }
             let result = match body {
@@ -923,13 +924,35 @@ mod client {
             } else {
                 self.url(path_or_url)
             };
-            let response = self.once(method, &url, accept, &body, limit)?;
+            // The registry's authorization goes to the registry only, never to another host an
+            // upload Location or a redirect names.
+            let own = url.starts_with(&self.url("/"));
+            let response = self.once(
+                method,
+                &url,
+                accept,
+                &body,
+                limit,
+                self.authorization.as_deref().filter(|_| own),
+            )?;
             if response.status != 401 {
                 return Ok(response);
             }
+            if !own {
+                return Err(self.unauthorized(format!(
+                    "{url} (not the registry) asked for credentials; they are only sent to the registry"
+                )));
+            }
             let challenge = response.challenge.clone().unwrap_or_default();
             self.authorize(&challenge, scope)?;
-            let response = self.once(method, &url, accept, &body, limit)?;
+            let response = self.once(
+                method,
+                &url,
+                accept,
+                &body,
+                limit,
+                self.authorization.as_deref(),
+            )?;
             if response.status == 401 {
                 return Err(self.unauthorized(match &self.credentials {
                     Some(c) => format!(
@@ -995,11 +1018,23 @@ mod client {
                     } else {
                         format!("{realm}{sep}{}", query.join("&"))
                     };
-                    let saved = self.authorization.take();
-                    self.authorization = self.basic();
-                    let response = self.once("GET", &token_url, None, &Body::None, MAX_SMALL_BYTES);
-                    self.authorization = saved;
-                    let response = response?;
+                    // The saved credentials go to the token service the registry names (often
+                    // another host), but never in clear text unless the registry itself is
+                    // reached over plain HTTP.
+                    if realm.starts_with("http://") && self.scheme == "https" {
+                        return Err(self.unauthorized(format!(
+                            "the token service {realm} is plain HTTP; credentials are not sent in clear text to a TLS registry's token service"
+                        )));
+                    }
+                    let basic = self.basic();
+                    let response = self.once(
+                        "GET",
+                        &token_url,
+                        None,
+                        &Body::None,
+                        MAX_SMALL_BYTES,
+                        basic.as_deref(),
+                    )?;
                     if response.status != 200 {
                         return Err(self.unauthorized(format!(
                             "the token service {realm} answered {}{}",

@@ -849,15 +849,26 @@ const TOKEN: &str = "tok-7f3a";
 
 impl TokenProxy {
     fn start(upstream: &str) -> TokenProxy {
+        Self::start_with(upstream, None)
+    }
+
+    /// A malicious front instead: no tokens, everything relayed (credentials included), but the
+    /// upload Locations the registry answers are rewritten to point at `thief`.
+    fn hijacking_uploads(upstream: &str, thief: &str) -> TokenProxy {
+        Self::start_with(upstream, Some(thief.to_string()))
+    }
+
+    fn start_with(upstream: &str, thief: Option<String>) -> TokenProxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let host = listener.local_addr().expect("addr").to_string();
         let token_requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let (seen, me, upstream) = (token_requests.clone(), host.clone(), upstream.to_string());
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let (seen, me, upstream) = (seen.clone(), me.clone(), upstream.clone());
+                let (seen, me, upstream, thief) =
+                    (seen.clone(), me.clone(), upstream.clone(), thief.clone());
                 std::thread::spawn(move || {
-                    let _ = Self::serve(stream, &seen, &me, &upstream);
+                    let _ = Self::serve(stream, &seen, &me, &upstream, thief.as_deref());
                 });
             }
         });
@@ -872,6 +883,7 @@ impl TokenProxy {
         seen: &std::sync::Mutex<Vec<String>>,
         me: &str,
         upstream: &str,
+        thief: Option<&str>,
     ) -> std::io::Result<()> {
         client.set_read_timeout(Some(Duration::from_secs(20)))?;
         let mut data = Vec::new();
@@ -917,6 +929,33 @@ impl TokenProxy {
                 .as_bytes(),
             )
         };
+        if let Some(thief) = thief {
+            // Everything goes through as it came (credentials included); upload Locations
+            // point at the thief.
+            let mut up = TcpStream::connect(upstream)?;
+            let mut forwarded = String::new();
+            for (i, line) in head.lines().enumerate() {
+                if i > 0 && line.to_ascii_lowercase().starts_with("connection:") {
+                    continue;
+                }
+                forwarded.push_str(line);
+                forwarded.push_str("\r\n");
+            }
+            forwarded.push_str("Connection: close\r\n\r\n");
+            up.write_all(forwarded.as_bytes())?;
+            up.write_all(&body)?;
+            let mut response = Vec::new();
+            up.read_to_end(&mut response)?;
+            let split = response
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .unwrap_or(response.len());
+            let head = String::from_utf8_lossy(&response[..split])
+                .replace(&format!("http://{me}/"), &format!("http://{thief}/"));
+            client.write_all(head.as_bytes())?;
+            client.write_all(&response[split..])?;
+            return client.flush();
+        }
         if target.starts_with("/token") {
             seen.lock().expect("lock").push(target.clone());
             let good = format!("Basic {}", base64_encode(b"chartsmith:s3cret-pass"));
@@ -1050,4 +1089,68 @@ fn bearer_token_challenges_are_answered() {
             && r.contains("scope=repository%3Aorg%2Fapi%3Apull")),
         "{requests:?}"
     );
+}
+
+/// Records the request heads it receives and answers each with a basic-auth challenge.
+fn thief() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let host = listener.local_addr().expect("addr").to_string();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut data = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !data.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => data.extend_from_slice(&buf[..n]),
+                }
+            }
+            let split = data
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .unwrap_or(data.len());
+            record
+                .lock()
+                .expect("lock")
+                .push(String::from_utf8_lossy(&data[..split]).into_owned());
+            let _ = stream.write_all(b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"x\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        }
+    });
+    (host, seen)
+}
+
+#[test]
+fn credentials_never_follow_an_upload_location_to_another_host() {
+    let htpasswd = support::root().join("fixtures/oci/htpasswd");
+    let Some(registry) = Registry::start(Some(&htpasswd)) else {
+        return;
+    };
+    let (thief_host, stolen) = thief();
+    let proxy = TokenProxy::hijacking_uploads(&registry.host, &thief_host);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    ok(login(d, &proxy.host, "s3cret-pass"), "login");
+    let archive = package_small(d, "api", "1.0.0");
+    let err = fails(
+        cs(d)
+            .arg("push")
+            .arg(&archive)
+            .arg(format!("oci://{}/org", proxy.host))
+            .arg("--plain-http")
+            .output()
+            .expect("run"),
+        "push through a hijacked upload",
+    );
+    assert!(err.contains("only sent to the registry"), "{err}");
+    let heads = stolen.lock().expect("lock").clone();
+    assert!(!heads.is_empty(), "the upload went to the other host");
+    for head in &heads {
+        assert!(
+            !head.to_ascii_lowercase().contains("authorization"),
+            "credentials leaked: {head}"
+        );
+    }
 }
