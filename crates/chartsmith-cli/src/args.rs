@@ -69,6 +69,35 @@ pub enum Command {
     Diff(crate::releases::DiffCommand),
 }
 
+/// How OCI registries are reached, shared by every verb that may talk to one.
+#[derive(Debug, Clone, Args, Default)]
+pub struct RemoteFlags {
+    /// Reach OCI registries over plain HTTP instead of HTTPS.
+    #[arg(long = "plain-http")]
+    pub plain_http: bool,
+    /// Trust only the CA certificates of this PEM file for OCI registries.
+    #[arg(long = "ca-file", value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Do not check OCI registries' TLS certificates (the connection can be read and changed by
+    /// anyone in between).
+    #[arg(long = "insecure-skip-tls-verify")]
+    pub insecure_skip_tls_verify: bool,
+}
+
+impl RemoteFlags {
+    /// The repository settings of the environment with these flags.
+    pub fn settings(&self) -> chartsmith::repositories::RepoSettings {
+        chartsmith::repositories::RepoSettings {
+            plain_http: self.plain_http,
+            tls: chartsmith::repositories::TlsOptions {
+                ca_file: self.ca_file.clone(),
+                insecure_skip_tls_verify: self.insecure_skip_tls_verify,
+            },
+            ..chartsmith::repositories::RepoSettings::from_env()
+        }
+    }
+}
+
 /// Output formats for commands that print data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum Format {
@@ -162,9 +191,9 @@ pub struct TemplateArgs {
     /// The version range of a `REPO/CHART` or `oci://` chart (default: the newest release).
     #[arg(long = "version", value_name = "RANGE")]
     pub version: Option<String>,
-    /// Reach OCI registries over plain HTTP instead of HTTPS.
-    #[arg(long = "plain-http")]
-    pub plain_http: bool,
+    /// How OCI registries are reached.
+    #[command(flatten)]
+    pub remote: RemoteFlags,
     /// Values flags.
     #[command(flatten)]
     pub values: ValueFlags,
@@ -240,9 +269,9 @@ pub struct ShowArgs {
     /// The version range of a `REPO/CHART` or `oci://` chart (default: the newest release).
     #[arg(long = "version", value_name = "RANGE")]
     pub version: Option<String>,
-    /// Reach OCI registries over plain HTTP instead of HTTPS.
-    #[arg(long = "plain-http")]
-    pub plain_http: bool,
+    /// How OCI registries are reached.
+    #[command(flatten)]
+    pub remote: RemoteFlags,
     /// Output format (for `chart` and `values`).
     #[arg(short = 'o', long = "output", value_enum, default_value_t)]
     pub output: Format,
@@ -278,9 +307,9 @@ pub struct PackageArgs {
     /// Update the dependencies (`dependency update`) before packaging.
     #[arg(short = 'u', long = "dependency-update")]
     pub dependency_update: bool,
-    /// Reach OCI registries over plain HTTP instead of HTTPS (with --dependency-update).
-    #[arg(long = "plain-http")]
-    pub plain_http: bool,
+    /// How OCI registries are reached.
+    #[command(flatten)]
+    pub remote: RemoteFlags,
 }
 
 /// `chartsmith repo`.
@@ -323,6 +352,12 @@ pub struct RepoAddArgs {
     /// repository's own scheme, host and port).
     #[arg(long = "pass-credentials")]
     pub pass_credentials: bool,
+    /// Trust only the CA certificates of this PEM file for this repository (recorded with it).
+    #[arg(long = "ca-file", value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Do not check this repository's TLS certificate (recorded with it).
+    #[arg(long = "insecure-skip-tls-verify")]
+    pub insecure_skip_tls_verify: bool,
 }
 
 /// `chartsmith repo update`.
@@ -356,9 +391,9 @@ pub struct DependencyArgs {
     /// The chart directory.
     #[arg(default_value = ".")]
     pub chart: PathBuf,
-    /// Reach OCI registries over plain HTTP instead of HTTPS.
-    #[arg(long = "plain-http")]
-    pub plain_http: bool,
+    /// How OCI registries are reached.
+    #[command(flatten)]
+    pub remote: RemoteFlags,
 }
 
 /// `chartsmith pull`.
@@ -366,9 +401,9 @@ pub struct DependencyArgs {
 pub struct PullArgs {
     /// The chart, as `REPO/CHART` or `oci://HOST/PATH/NAME[:TAG|@DIGEST]`.
     pub chart: String,
-    /// Reach OCI registries over plain HTTP instead of HTTPS.
-    #[arg(long = "plain-http")]
-    pub plain_http: bool,
+    /// How OCI registries are reached.
+    #[command(flatten)]
+    pub remote: RemoteFlags,
     /// A version range (default: the newest release).
     #[arg(long = "version", value_name = "RANGE")]
     pub version: Option<String>,
@@ -391,10 +426,11 @@ pub struct PushArgs {
     /// The chart archive (`NAME-VERSION.tgz`, from `chartsmith package`).
     pub archive: PathBuf,
     /// The registry namespace, `oci://HOST/PATH`; the chart goes to `HOST/PATH/NAME:VERSION`.
-    pub remote: String,
-    /// Reach the registry over plain HTTP instead of HTTPS.
-    #[arg(long = "plain-http")]
-    pub plain_http: bool,
+    #[arg(value_name = "REMOTE")]
+    pub namespace: String,
+    /// How OCI registries are reached.
+    #[command(flatten)]
+    pub remote: RemoteFlags,
 }
 
 /// `chartsmith registry`.
@@ -421,9 +457,9 @@ pub struct RegistryLoginArgs {
     /// Read the password from standard input.
     #[arg(long = "password-stdin")]
     pub password_stdin: bool,
-    /// Reach the registry over plain HTTP instead of HTTPS.
-    #[arg(long = "plain-http")]
-    pub plain_http: bool,
+    /// How OCI registries are reached.
+    #[command(flatten)]
+    pub remote: RemoteFlags,
 }
 
 /// `chartsmith registry logout`.

@@ -72,8 +72,7 @@ fn run_template(args: TemplateArgs) -> Result<()> {
         None => ("release-name".to_string(), args.first.clone()),
         Some(chart) => (args.first.clone(), chart.clone()),
     };
-    let chart_path =
-        resolve_chart_reference(&chart_path, args.version.as_deref(), args.plain_http)?;
+    let chart_path = resolve_chart_reference(&chart_path, args.version.as_deref(), &args.remote)?;
     let chart = load(Path::new(&chart_path))?;
     let user_values = args.values.to_options().merge()?;
     let options = args.render.template_options(&name)?;
@@ -195,7 +194,7 @@ fn run_values(args: ValuesArgs) -> Result<()> {
 
 fn run_show(args: ShowArgs) -> Result<()> {
     use chartsmith::show::{Part, show};
-    let path = resolve_chart_reference(&args.chart, args.version.as_deref(), args.plain_http)?;
+    let path = resolve_chart_reference(&args.chart, args.version.as_deref(), &args.remote)?;
     let chart = load(Path::new(&path))?;
     let part = match args.what {
         ShowWhat::Chart => Part::Chart,
@@ -228,7 +227,7 @@ fn run_package(args: PackageArgs) -> Result<()> {
         ..Default::default()
     };
     if args.dependency_update {
-        let settings = repo_settings(args.plain_http);
+        let settings = args.remote.settings();
         for chart in &args.charts {
             chartsmith::dependency::update(chart, &settings)
                 .with_context(|| format!("updating the dependencies of {}", chart.display()))?;
@@ -270,25 +269,17 @@ fn run_repo_index(args: RepoIndexArgs) -> Result<()> {
     Ok(())
 }
 
-/// The repository settings of the environment, with `--plain-http`.
-fn repo_settings(plain_http: bool) -> chartsmith::repositories::RepoSettings {
-    chartsmith::repositories::RepoSettings {
-        plain_http,
-        ..chartsmith::repositories::RepoSettings::from_env()
-    }
-}
-
 /// A chart argument that is not a local path but `oci://…` or `REPO/CHART` of an added
 /// repository is downloaded (verified) into the cache; anything else is returned as it is.
 pub(crate) fn resolve_chart_reference(
     chart: &str,
     version: Option<&str>,
-    plain_http: bool,
+    remote: &crate::args::RemoteFlags,
 ) -> Result<String> {
     if Path::new(chart).exists() {
         return Ok(chart.to_string());
     }
-    let settings = repo_settings(plain_http);
+    let settings = remote.settings();
     if chart.starts_with("oci://") {
         let path = chartsmith::repositories::locate(&settings, chart, version)?;
         return Ok(path.display().to_string());
@@ -322,6 +313,8 @@ fn run_repo(command: RepoCommand) -> Result<()> {
                 username: args.username,
                 password,
                 pass_credentials_all: args.pass_credentials,
+                ca_file: args.ca_file.map(|f| std::path::absolute(&f).unwrap_or(f)),
+                insecure_skip_tls_verify: args.insecure_skip_tls_verify,
             };
             repos::add(&settings, &repository)?;
             out(&format!(
@@ -361,12 +354,11 @@ fn run_repo(command: RepoCommand) -> Result<()> {
 
 fn run_dependency(command: DependencyCommand) -> Result<()> {
     use chartsmith::dependency;
-    let plain_http = match &command {
+    let settings = match &command {
         DependencyCommand::List(a) | DependencyCommand::Update(a) | DependencyCommand::Build(a) => {
-            a.plain_http
+            a.remote.settings()
         }
     };
-    let settings = repo_settings(plain_http);
     match command {
         DependencyCommand::List(args) => {
             let list = dependency::list(&args.chart)?;
@@ -415,7 +407,7 @@ fn report_lock(chart: &Path, lock: &chartsmith::dependency::Lock) -> Result<()> 
 }
 
 fn run_pull(args: PullArgs) -> Result<()> {
-    let settings = repo_settings(args.plain_http);
+    let settings = args.remote.settings();
     let pulled = chartsmith::repositories::pull(
         &settings,
         &args.chart,
@@ -440,10 +432,10 @@ fn run_pull(args: PullArgs) -> Result<()> {
 }
 
 fn run_push(args: PushArgs) -> Result<()> {
-    let settings = repo_settings(args.plain_http);
+    let settings = args.remote.settings();
     let created =
         chartsmith::oci::created_timestamp(std::env::var("SOURCE_DATE_EPOCH").ok().as_deref())?;
-    let pushed = chartsmith::oci::push(&settings, &args.archive, &args.remote, &created)
+    let pushed = chartsmith::oci::push(&settings, &args.archive, &args.namespace, &created)
         .with_context(|| format!("pushing {}", args.archive.display()))?;
     out(&format!(
         "Pushed: {}\nDigest: {}\n",
@@ -454,7 +446,7 @@ fn run_push(args: PushArgs) -> Result<()> {
 fn run_registry(command: RegistryCommand) -> Result<()> {
     match command {
         RegistryCommand::Login(args) => {
-            let settings = repo_settings(args.plain_http);
+            let settings = args.remote.settings();
             let password = match (args.password, args.password_stdin) {
                 (Some(p), _) => p,
                 (None, true) => read_password_stdin()?,
@@ -470,7 +462,10 @@ fn run_registry(command: RegistryCommand) -> Result<()> {
             out("Login Succeeded\n")
         }
         RegistryCommand::Logout(args) => {
-            chartsmith::oci::logout(&repo_settings(false), &args.host)?;
+            chartsmith::oci::logout(
+                &chartsmith::repositories::RepoSettings::from_env(),
+                &args.host,
+            )?;
             out(&format!("Removing login credentials for {}\n", args.host))
         }
     }

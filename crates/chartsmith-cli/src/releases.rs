@@ -48,9 +48,9 @@ pub struct DeployFlags {
     /// The version range of a `REPO/CHART` or `oci://` chart (default: the newest release).
     #[arg(long = "version", value_name = "RANGE")]
     pub version: Option<String>,
-    /// Reach OCI registries over plain HTTP instead of HTTPS.
-    #[arg(long = "plain-http")]
-    pub plain_http: bool,
+    /// How OCI registries are reached.
+    #[command(flatten)]
+    pub remote: crate::args::RemoteFlags,
     /// Values flags.
     #[command(flatten)]
     pub values: ValueFlags,
@@ -381,7 +381,7 @@ impl DeployFlags {
         let path = crate::commands::resolve_chart_reference(
             &self.chart,
             self.version.as_deref(),
-            self.plain_http,
+            &self.remote,
         )?;
         Ok(chartsmith::loader::load(&path)?)
     }

@@ -598,6 +598,7 @@ mod tests {
             config_dir: dir.join("config"),
             cache_dir: dir.join("cache"),
             plain_http: false,
+            tls: Default::default(),
         }
     }
 

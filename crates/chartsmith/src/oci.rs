@@ -802,13 +802,7 @@ mod client {
                 Some(c) => Some(c),
                 None => RegistryConfig::load(settings)?.credentials(registry),
             };
-            let agent: ureq::Agent = ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                .timeout_global(Some(Duration::from_secs(300)))
-                .timeout_connect(Some(Duration::from_secs(20)))
-                .user_agent(concat!("chartsmith/", env!("CARGO_PKG_VERSION")))
-                .build()
-                .into();
+            let agent = crate::repositories::agent(&settings.tls, false, Duration::from_secs(300))?;
             Ok(Client {
                 agent,
                 scheme: if settings.plain_http { "http" } else { "https" },
@@ -862,7 +856,7 @@ mod client {
                 }
             };
             let mut response = result.map_err(|e| {
-                let mut reason = e.to_string();
+                let mut reason = crate::repositories::transport_reason(&e);
                 if url.starts_with("https://")
                     && (reason.contains("corrupt message") || reason.contains("InvalidContentType"))
                 {
@@ -1611,6 +1605,7 @@ mod tests {
             config_dir: dir.path().join("c"),
             cache_dir: dir.path().join("k"),
             plain_http: false,
+            tls: Default::default(),
         };
         let mut config = RegistryConfig::load(&settings).unwrap();
         let creds = Credentials {

@@ -32,6 +32,20 @@ pub struct RepoSettings {
     /// Talk to OCI registries over plain HTTP instead of HTTPS (`--plain-http`: loopback and
     /// test registries).
     pub plain_http: bool,
+    /// How OCI registries' certificates are checked (`--ca-file`, `--insecure-skip-tls-verify`).
+    pub tls: TlsOptions,
+}
+
+/// How a server's TLS certificate is checked. The default trusts Mozilla's root certificates
+/// (compiled in), not the system's store.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TlsOptions {
+    /// Trust only the CA certificates of this PEM file (a private registry's or repository's CA),
+    /// as Helm's `--ca-file`.
+    pub ca_file: Option<PathBuf>,
+    /// Do not check the certificate at all (Helm's `--insecure-skip-tls-verify`): the connection
+    /// is encrypted but anyone in the middle can read and change it.
+    pub insecure_skip_tls_verify: bool,
 }
 
 impl RepoSettings {
@@ -56,6 +70,7 @@ impl RepoSettings {
                     .join("chartsmith")
             }),
             plain_http: false,
+            tls: TlsOptions::default(),
         }
     }
 
@@ -104,6 +119,12 @@ pub struct Repository {
     /// repository's own scheme, host and port (Helm's `--pass-credentials`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub pass_credentials_all: bool,
+    /// Trust only the CA certificates of this PEM file for this repository (Helm's `caFile`).
+    #[serde(default, rename = "caFile", skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
+    /// Do not check this repository's TLS certificate.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub insecure_skip_tls_verify: bool,
 }
 
 impl std::fmt::Debug for Repository {
@@ -115,6 +136,8 @@ impl std::fmt::Debug for Repository {
             .field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field("pass_credentials_all", &self.pass_credentials_all)
+            .field("ca_file", &self.ca_file)
+            .field("insecure_skip_tls_verify", &self.insecure_skip_tls_verify)
             .finish()
     }
 }
@@ -125,6 +148,14 @@ impl Repository {
         Repository {
             url: url.to_string(),
             ..Repository::default()
+        }
+    }
+
+    /// How this repository's certificates are checked.
+    pub fn tls(&self) -> TlsOptions {
+        TlsOptions {
+            ca_file: self.ca_file.clone(),
+            insecure_skip_tls_verify: self.insecure_skip_tls_verify,
         }
     }
 
@@ -204,7 +235,12 @@ pub fn fetch_index(url: &str) -> Result<IndexFile> {
 /// Fetches the repository's `index.yaml` with its credentials and parses it.
 pub fn fetch_repository_index(repo: &Repository) -> Result<IndexFile> {
     let index_url = format!("{}/index.yaml", repo.url.trim_end_matches('/'));
-    let bytes = get(&index_url, MAX_INDEX_BYTES, repo.authorization(&index_url))?;
+    let bytes = get(
+        &index_url,
+        MAX_INDEX_BYTES,
+        repo.authorization(&index_url),
+        &repo.tls(),
+    )?;
     let text = String::from_utf8(bytes).map_err(|_| RepoError::InvalidIndex {
         file: index_url.clone(),
         reason: "not UTF-8 text".into(),
@@ -365,7 +401,12 @@ pub(crate) fn seen<'a>(versions: impl Iterator<Item = &'a str>) -> String {
 /// version. Returns the bytes.
 pub fn download(repo: &Repository, version: &ChartVersion) -> Result<Vec<u8>> {
     let url = absolute_url(&repo.url, &version.urls[0]);
-    let bytes = get(&url, MAX_ARCHIVE_BYTES, repo.authorization(&url))?;
+    let bytes = get(
+        &url,
+        MAX_ARCHIVE_BYTES,
+        repo.authorization(&url),
+        &repo.tls(),
+    )?;
     verify(&url, &bytes, &version.digest)?;
     let chart = loader::load_archive(&bytes, &url, &LoadOptions::default())?;
     if chart.name() != version.metadata.name || chart.metadata.version != version.metadata.version {
@@ -579,10 +620,67 @@ pub(crate) fn write_private_file(path: &Path, bytes: &[u8]) -> Result<()> {
         })
 }
 
+/// The HTTP client for `tls`: rustls, bounded connect and overall time, `Authorization` never
+/// carried across a redirect. With `statuses_as_errors` a 4xx/5xx answer is an error.
+#[cfg(feature = "http")]
+pub(crate) fn agent(
+    tls: &TlsOptions,
+    statuses_as_errors: bool,
+    timeout: std::time::Duration,
+) -> Result<ureq::Agent> {
+    use ureq::tls::{PemItem, RootCerts, TlsConfig};
+    let mut config = TlsConfig::builder().disable_verification(tls.insecure_skip_tls_verify);
+    if let Some(file) = &tls.ca_file {
+        let pem = std::fs::read(file).map_err(|e| Error::io(file, e))?;
+        let certs: Vec<_> = ureq::tls::parse_pem(&pem)
+            .filter_map(|item| match item {
+                Ok(PemItem::Certificate(c)) => Some(c),
+                _ => None,
+            })
+            .collect();
+        if certs.is_empty() {
+            return Err(Error::io(
+                file,
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "no PEM certificate in the CA file",
+                ),
+            ));
+        }
+        config = config.root_certs(RootCerts::new_with_certs(&certs));
+    }
+    Ok(ureq::Agent::config_builder()
+        .tls_config(config.build())
+        .http_status_as_error(statuses_as_errors)
+        .timeout_global(Some(timeout))
+        .timeout_connect(Some(std::time::Duration::from_secs(20)))
+        .user_agent(concat!("chartsmith/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into())
+}
+
+/// A transport error's text, with a hint when the certificate was not trusted.
+#[cfg(feature = "http")]
+pub(crate) fn transport_reason(error: &ureq::Error) -> String {
+    let reason = error.to_string();
+    if reason.contains("UnknownIssuer") || reason.contains("invalid peer certificate") {
+        format!(
+            "{reason} (a private CA? pass --ca-file CA.pem, or --insecure-skip-tls-verify to skip the check)"
+        )
+    } else {
+        reason
+    }
+}
+
 /// GETs `url` (with `authorization` as its `Authorization` header), reading at most `limit`
 /// bytes. Only `http://` and `https://` URLs. A 401 or 403 says whether credentials were sent.
 #[cfg(feature = "http")]
-pub(crate) fn get(url: &str, limit: u64, authorization: Option<String>) -> Result<Vec<u8>> {
+pub(crate) fn get(
+    url: &str,
+    limit: u64,
+    authorization: Option<String>,
+    tls: &TlsOptions,
+) -> Result<Vec<u8>> {
     let unreachable = |reason: String| -> Error {
         RepoError::Unreachable {
             url: url.to_string(),
@@ -595,11 +693,7 @@ pub(crate) fn get(url: &str, limit: u64, authorization: Option<String>) -> Resul
             "only http:// and https:// URLs are fetched".into(),
         ));
     }
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(std::time::Duration::from_secs(120)))
-        .timeout_connect(Some(std::time::Duration::from_secs(20)))
-        .build()
-        .into();
+    let agent = agent(tls, true, std::time::Duration::from_secs(120))?;
     let mut request = agent.get(url);
     let sent_credentials = authorization.is_some();
     if let Some(auth) = authorization {
@@ -614,7 +708,7 @@ pub(crate) fn get(url: &str, limit: u64, authorization: Option<String>) -> Resul
                 "the repository needs credentials (repo add --username … --password-stdin)"
             }
         )),
-        e => unreachable(e.to_string()),
+        e => unreachable(transport_reason(&e)),
     })?;
     response
         .body_mut()
@@ -626,7 +720,12 @@ pub(crate) fn get(url: &str, limit: u64, authorization: Option<String>) -> Resul
 
 /// Without the `http` feature nothing is fetched.
 #[cfg(not(feature = "http"))]
-pub(crate) fn get(url: &str, _limit: u64, _authorization: Option<String>) -> Result<Vec<u8>> {
+pub(crate) fn get(
+    url: &str,
+    _limit: u64,
+    _authorization: Option<String>,
+    _tls: &TlsOptions,
+) -> Result<Vec<u8>> {
     Err(RepoError::NoHttp {
         url: url.to_string(),
     }
@@ -642,6 +741,7 @@ mod tests {
             config_dir: dir.join("config"),
             cache_dir: dir.join("cache"),
             plain_http: false,
+            tls: TlsOptions::default(),
         }
     }
 

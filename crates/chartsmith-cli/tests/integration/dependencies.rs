@@ -639,3 +639,126 @@ fn dependencies_missing_from_downloaded_archives_are_resolved_too() {
         "{err}"
     );
 }
+
+/// `python3 -m http.server`-alike over HTTPS (the test CA's certificate for 127.0.0.1), serving
+/// `root`; killed when dropped.
+struct TlsServer {
+    url: String,
+    child: std::process::Child,
+}
+
+impl TlsServer {
+    fn start(root: &Path) -> Option<TlsServer> {
+        let tls = support::root().join("fixtures/oci/tls");
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let script = format!(
+            "import functools, http.server, ssl\n\
+             handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory={root:?})\n\
+             server = http.server.ThreadingHTTPServer(('127.0.0.1', {port}), handler)\n\
+             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n\
+             context.load_cert_chain({cert:?}, {key:?})\n\
+             server.socket = context.wrap_socket(server.socket, server_side=True)\n\
+             server.serve_forever()\n",
+            root = root.display().to_string(),
+            cert = tls.join("server.pem").display().to_string(),
+            key = tls.join("server-key.pem").display().to_string(),
+        );
+        let child = match Command::new("python3")
+            .args(["-c", &script])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+        {
+            Ok(c) => c,
+            Err(e) => {
+                assert!(
+                    std::env::var_os("CI").is_none(),
+                    "python3 is required in CI: {e}"
+                );
+                eprintln!("SKIPPED: no python3 for the HTTPS repository ({e})");
+                return None;
+            }
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "the HTTPS server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(TlsServer {
+            url: format!("https://127.0.0.1:{port}"),
+            child,
+        })
+    }
+}
+
+impl Drop for TlsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn https_repositories_with_a_private_ca() {
+    let w = World::new();
+    let Some(server) = TlsServer::start(&w.path("repo")) else {
+        return;
+    };
+    // The archives are served from the HTTPS server too.
+    ok(
+        cs(&w.dir)
+            .args(["repo", "index"])
+            .arg(w.path("repo"))
+            .args(["--url", &server.url])
+            .output(),
+        "repo index",
+    );
+    let ca = support::root().join("fixtures/oci/tls/ca.pem");
+    let err = fails(
+        w.run(&["repo", "add", "secure", &server.url]),
+        "repo add without the CA",
+    );
+    assert!(err.contains("--ca-file"), "{err}");
+    ok(
+        Ok(w.run(&[
+            "repo",
+            "add",
+            "secure",
+            &server.url,
+            "--ca-file",
+            &ca.display().to_string(),
+        ])),
+        "repo add --ca-file",
+    );
+    let file = std::fs::read_to_string(w.path("config/repositories.yaml")).expect("file");
+    assert!(file.contains("caFile:"), "{file}");
+    // The recorded CA serves every later fetch: pull and a dependency by URL.
+    let out = w.path("out");
+    ok(
+        Ok(w.run(&[
+            "pull",
+            "secure/db",
+            "--version",
+            "1.0.0",
+            "-d",
+            &out.display().to_string(),
+        ])),
+        "pull over HTTPS",
+    );
+    assert_eq!(
+        std::fs::read(out.join("db-1.0.0.tgz")).expect("pulled"),
+        std::fs::read(w.path("repo/db-1.0.0.tgz")).expect("served")
+    );
+    let app = w.app(&format!(
+        "  - name: db\n    version: ^2.0.0\n    repository: {}\n",
+        server.url
+    ));
+    ok(
+        Ok(w.run(&["dependency", "update", &app.display().to_string()])),
+        "dependency update over HTTPS",
+    );
+    assert!(app.join("charts/db-2.0.0.tgz").is_file());
+}

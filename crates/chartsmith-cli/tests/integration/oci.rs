@@ -22,6 +22,15 @@ struct Registry {
 impl Registry {
     /// Starts a registry; with `htpasswd`, it requires HTTP basic authentication.
     fn start(htpasswd: Option<&Path>) -> Option<Registry> {
+        Self::launch(htpasswd, false)
+    }
+
+    /// Starts a registry serving HTTPS with the test CA's certificate for 127.0.0.1.
+    fn start_tls() -> Option<Registry> {
+        Self::launch(None, true)
+    }
+
+    fn launch(htpasswd: Option<&Path>, tls: bool) -> Option<Registry> {
         let bin = support::registry()?;
         let dir = tempfile::tempdir().expect("tempdir");
         let port = TcpListener::bind("127.0.0.1:0")
@@ -34,6 +43,14 @@ impl Registry {
             "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\n  secret: chartsmith-test\n",
             storage.display()
         );
+        if tls {
+            let dir = support::root().join("fixtures/oci/tls");
+            config.push_str(&format!(
+                "  tls:\n    certificate: {}\n    key: {}\n",
+                dir.join("server.pem").display(),
+                dir.join("server-key.pem").display()
+            ));
+        }
         if let Some(file) = htpasswd {
             config.push_str(&format!(
                 "auth:\n  htpasswd:\n    realm: chartsmith-test\n    path: {}\n",
@@ -56,6 +73,7 @@ impl Registry {
             _dir: dir,
         };
         let deadline = Instant::now() + Duration::from_secs(30);
+        // (An HTTPS registry answers a plain request with 400: it is up.)
         while http_status(&registry.host, "GET", "/v2/", &[]).is_none() {
             assert!(Instant::now() < deadline, "the registry did not start");
             std::thread::sleep(Duration::from_millis(50));
@@ -1151,6 +1169,100 @@ fn credentials_never_follow_an_upload_location_to_another_host() {
         assert!(
             !head.to_ascii_lowercase().contains("authorization"),
             "credentials leaked: {head}"
+        );
+    }
+}
+
+#[test]
+fn tls_registries_are_checked_against_the_given_ca() {
+    let Some(registry) = Registry::start_tls() else {
+        return;
+    };
+    let ca = support::root().join("fixtures/oci/tls/ca.pem");
+    let ca_s = ca.display().to_string();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let archive = package_small(d, "secure", "0.9.0");
+    let remote = registry.oci("tls");
+
+    // The certificate is not signed by a public CA: refused, with the way out named.
+    let err = fails(
+        cs(d)
+            .arg("push")
+            .arg(&archive)
+            .arg(&remote)
+            .output()
+            .expect("run"),
+        "push without the CA",
+    );
+    assert!(err.contains("--ca-file"), "{err}");
+
+    let out = ok(
+        cs(d)
+            .arg("push")
+            .arg(&archive)
+            .arg(&remote)
+            .args(["--ca-file", &ca_s])
+            .output()
+            .expect("run"),
+        "push over HTTPS",
+    );
+    assert!(out.contains("/tls/secure:0.9.0"), "{out}");
+    for extra in [
+        vec!["--ca-file", ca_s.as_str()],
+        vec!["--insecure-skip-tls-verify"],
+    ] {
+        let dest = d.join(format!("out-{}", extra.len()));
+        ok(
+            cs(d)
+                .args(["pull", &format!("{remote}/secure"), "-d"])
+                .arg(&dest)
+                .args(&extra)
+                .output()
+                .expect("run"),
+            "pull over HTTPS",
+        );
+        assert_eq!(
+            std::fs::read(dest.join("secure-0.9.0.tgz")).expect("pulled"),
+            std::fs::read(&archive).expect("archive")
+        );
+    }
+    // A CA file without certificates is an error naming it.
+    let empty = d.join("empty.pem");
+    std::fs::write(&empty, "not a certificate\n").expect("write");
+    let err = fails(
+        cs(d)
+            .args(["pull", &format!("{remote}/secure"), "--ca-file"])
+            .arg(&empty)
+            .output()
+            .expect("run"),
+        "empty CA file",
+    );
+    assert!(err.contains("empty.pem"), "{err}");
+
+    // helm trusts the same CA and reads what chartsmith pushed over HTTPS.
+    if let Some(helm) = support::helm() {
+        std::fs::create_dir_all(d.join("helm-out")).expect("dir");
+        let out = Command::new(&helm)
+            .args([
+                "pull",
+                &format!("{remote}/secure"),
+                "--version",
+                "0.9.0",
+                "--ca-file",
+                &ca_s,
+                "-d",
+            ])
+            .arg(d.join("helm-out"))
+            .env("HELM_CONFIG_HOME", d.join("helm/config"))
+            .env("HELM_CACHE_HOME", d.join("helm/cache"))
+            .env("HELM_DATA_HOME", d.join("helm/data"))
+            .output()
+            .expect("helm");
+        assert!(out.status.success(), "helm pull: {}", support::stderr(&out));
+        assert_eq!(
+            std::fs::read(d.join("helm-out/secure-0.9.0.tgz")).expect("helm pulled"),
+            std::fs::read(&archive).expect("archive")
         );
     }
 }
