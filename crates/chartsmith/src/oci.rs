@@ -1114,6 +1114,26 @@ mod client {
             .into()
         }
 
+        /// A 200 answer is fine; a 404 is `missing` about `reference`; anything else is the
+        /// registry's error.
+        fn expect_found(
+            &self,
+            response: &Response,
+            url: &str,
+            reference: String,
+            missing: &str,
+        ) -> Result<()> {
+            match response.status {
+                200 => Ok(()),
+                404 => Err(OciError::NotAChart {
+                    reference,
+                    reason: missing.to_string(),
+                }
+                .into()),
+                _ => Err(self.error(url, response)),
+            }
+        }
+
         /// Checks the registry answers the distribution API (`GET /v2/`) with these credentials.
         pub fn ping(&mut self) -> Result<()> {
             let response = self.send("GET", "/v2/", None, Body::None, "", MAX_SMALL_BYTES)?;
@@ -1142,16 +1162,12 @@ mod client {
                 }
                 let response =
                     self.send("GET", &path, None, Body::None, &scope, MAX_SMALL_BYTES)?;
-                if response.status == 404 {
-                    return Err(OciError::NotAChart {
-                        reference: format!("{}/{repository}", self.registry),
-                        reason: "no such repository in the registry".into(),
-                    }
-                    .into());
-                }
-                if response.status != 200 {
-                    return Err(self.error(&self.url(&path), &response));
-                }
+                self.expect_found(
+                    &response,
+                    &self.url(&path),
+                    format!("{}/{repository}", self.registry),
+                    "no such repository in the registry",
+                )?;
                 let list: TagList = serde_json::from_slice(&response.body).map_err(|e| {
                     Error::from(OciError::Registry {
                         url: self.url(&path),
@@ -1187,16 +1203,12 @@ mod client {
                 &scope,
                 MAX_MANIFEST_BYTES,
             )?;
-            if response.status == 404 {
-                return Err(OciError::NotAChart {
-                    reference: format!("{}/{repository}:{reference}", self.registry),
-                    reason: "not found in the registry".into(),
-                }
-                .into());
-            }
-            if response.status != 200 {
-                return Err(self.error(&url, &response));
-            }
+            self.expect_found(
+                &response,
+                &url,
+                format!("{}/{repository}:{reference}", self.registry),
+                "not found in the registry",
+            )?;
             let digest = digest_of(&response.body);
             if reference.starts_with("sha256:") {
                 verify(&url, &response.body, reference)?;

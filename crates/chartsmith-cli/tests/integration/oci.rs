@@ -182,6 +182,11 @@ fn cs(dir: &Path) -> Command {
     c
 }
 
+/// chartsmith with `args`, its config and cache under `dir`.
+fn run(dir: &Path, args: &[&str]) -> Output {
+    cs(dir).args(args).output().expect("run chartsmith")
+}
+
 fn ok(output: Output, what: &str) -> String {
     assert!(
         output.status.success(),
@@ -379,15 +384,15 @@ fn push_pull_template_round_trip_with_digests() {
 
     // template renders straight from the registry, as from the directory.
     let remote = ok(
-        cs(d)
-            .args([
+        run(
+            d,
+            &[
                 "template",
                 "r",
                 &registry.oci("charts/redis"),
                 "--plain-http",
-            ])
-            .output()
-            .expect("run"),
+            ],
+        ),
         "template oci://",
     );
     let local = ok(
@@ -400,17 +405,17 @@ fn push_pull_template_round_trip_with_digests() {
     );
     assert_eq!(remote, local);
     let shown = ok(
-        cs(d)
-            .args([
+        run(
+            d,
+            &[
                 "show",
                 "chart",
                 &registry.oci("charts/redis"),
                 "--version",
                 "0.1.0",
                 "--plain-http",
-            ])
-            .output()
-            .expect("run"),
+            ],
+        ),
         "show chart oci://",
     );
     assert!(shown.contains("name: redis"), "{shown}");
@@ -445,54 +450,45 @@ fn push_pull_template_round_trip_with_digests() {
     // Errors: no such chart, no such version, a tag that disagrees with --version, TLS to a
     // plain registry, a malformed reference.
     let err = fails(
-        cs(d)
-            .args(["pull", &registry.oci("charts/nope"), "--plain-http"])
-            .output()
-            .expect("run"),
+        run(d, &["pull", &registry.oci("charts/nope"), "--plain-http"]),
         "missing chart",
     );
     assert!(err.contains("charts/nope"), "{err}");
     let err = fails(
-        cs(d)
-            .args([
+        run(
+            d,
+            &[
                 "pull",
                 &registry.oci("charts/redis"),
                 "--version",
                 ">=5",
                 "--plain-http",
-            ])
-            .output()
-            .expect("run"),
+            ],
+        ),
         "no version",
     );
     assert!(err.contains(">=5") && err.contains("0.1.0"), "{err}");
     let err = fails(
-        cs(d)
-            .args([
+        run(
+            d,
+            &[
                 "pull",
                 &registry.oci("charts/redis:0.1.0"),
                 "--version",
                 "0.2.0",
                 "--plain-http",
-            ])
-            .output()
-            .expect("run"),
+            ],
+        ),
         "tag and version",
     );
     assert!(err.contains("disagree"), "{err}");
     let err = fails(
-        cs(d)
-            .args(["pull", &registry.oci("charts/redis")])
-            .output()
-            .expect("run"),
+        run(d, &["pull", &registry.oci("charts/redis")]),
         "https to a plain registry",
     );
     assert!(err.contains("--plain-http"), "{err}");
     let err = fails(
-        cs(d)
-            .args(["pull", "oci://127.0.0.1/Bad/Name", "--plain-http"])
-            .output()
-            .expect("run"),
+        run(d, &["pull", "oci://127.0.0.1/Bad/Name", "--plain-http"]),
         "bad reference",
     );
     assert!(err.contains("invalid OCI reference"), "{err}");
@@ -548,14 +544,14 @@ fn tampered_blobs_are_refused_and_nothing_is_written() {
     assert!(!dest.exists(), "nothing may be written for a refused pull");
     // A digest reference the registry does not have.
     let err = fails(
-        cs(d)
-            .args([
+        run(
+            d,
+            &[
                 "pull",
                 &registry.oci(&format!("charts/cache@sha256:{}", "0".repeat(64))),
                 "--plain-http",
-            ])
-            .output()
-            .expect("run"),
+            ],
+        ),
         "unknown digest",
     );
     assert!(err.contains("not found"), "{err}");
@@ -621,18 +617,9 @@ fn basic_auth_login_push_pull_logout() {
         std::fs::read(dest.join("web-0.3.0.tgz")).expect("pulled"),
         std::fs::read(&archive).expect("archive")
     );
-    ok(
-        cs(d)
-            .args(["registry", "logout", &registry.host])
-            .output()
-            .expect("run"),
-        "logout",
-    );
+    ok(run(d, &["registry", "logout", &registry.host]), "logout");
     let err = fails(
-        cs(d)
-            .args(["pull", &registry.oci("team/web"), "--plain-http"])
-            .output()
-            .expect("run"),
+        run(d, &["pull", &registry.oci("team/web"), "--plain-http"]),
         "pull after logout",
     );
     assert!(err.contains("registry login"), "{err}");
