@@ -20,6 +20,7 @@ pub enum Command {
     #[command(disable_version_flag = true)]
     Template(TemplateArgs),
     /// Print the computed values that the chart's templates see.
+    #[command(disable_version_flag = true)]
     Values(ValuesArgs),
     /// Show information about a chart.
     #[command(disable_version_flag = true)]
@@ -45,6 +46,7 @@ pub enum Command {
     #[command(subcommand)]
     Registry(RegistryCommand),
     /// Render charts and check the manifests with cross-resource rules.
+    #[command(disable_version_flag = true)]
     Lint(LintArgs),
     /// Install a chart as a new release (recorded in the state directory).
     #[command(disable_version_flag = true)]
@@ -227,8 +229,15 @@ pub struct TemplateArgs {
 /// `chartsmith values`.
 #[derive(Debug, Args)]
 pub struct ValuesArgs {
-    /// The chart (directory or .tgz).
-    pub chart: PathBuf,
+    /// The chart: a directory, a .tgz archive, `REPO/CHART` of an added repository or
+    /// `oci://HOST/PATH/NAME[:TAG]`.
+    pub chart: String,
+    /// The version range of a `REPO/CHART` or `oci://` chart (default: the newest release).
+    #[arg(long = "version", value_name = "RANGE")]
+    pub version: Option<String>,
+    /// How OCI registries are reached.
+    #[command(flatten)]
+    pub remote: RemoteFlags,
     /// Values flags.
     #[command(flatten)]
     pub values: ValueFlags,
@@ -495,9 +504,15 @@ pub enum LintFormat {
 /// `chartsmith lint`.
 #[derive(Debug, Args)]
 pub struct LintArgs {
-    /// The charts (directories or .tgz archives).
+    /// The charts: directories, .tgz archives, `REPO/CHART` or `oci://` references.
     #[arg(required = true, value_name = "CHART")]
-    pub charts: Vec<PathBuf>,
+    pub charts: Vec<String>,
+    /// The version range of `REPO/CHART` and `oci://` charts (default: the newest release).
+    #[arg(long = "version", value_name = "RANGE")]
+    pub version: Option<String>,
+    /// How OCI registries are reached.
+    #[command(flatten)]
+    pub remote: RemoteFlags,
     /// Values flags.
     #[command(flatten)]
     pub values: ValueFlags,

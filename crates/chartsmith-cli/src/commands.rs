@@ -175,7 +175,8 @@ fn write_output_dir(
 }
 
 fn run_values(args: ValuesArgs) -> Result<()> {
-    let chart = load(&args.chart)?;
+    let path = resolve_chart_reference(&args.chart, args.version.as_deref(), &args.remote)?;
+    let chart = load(Path::new(&path))?;
     let user_values = args.values.to_options().merge()?;
     let computed = compute(&chart, &user_values)?;
     let values = match &args.subchart {

@@ -22,7 +22,9 @@ pub fn run_lint(args: LintArgs) -> Result<()> {
     let mut failures = 0;
     let mut text = String::new();
     for path in &args.charts {
-        let chart = chartsmith::loader::load(Path::new(path))?;
+        let local =
+            crate::commands::resolve_chart_reference(path, args.version.as_deref(), &args.remote)?;
+        let chart = chartsmith::loader::load(Path::new(&local))?;
         let report = lint(&chart, &user_values, &options)?;
         failures += report.failures(args.strict);
         for d in &report.diagnostics {
@@ -31,9 +33,7 @@ pub fn run_lint(args: LintArgs) -> Result<()> {
         let (errors, warnings) = count(&report.diagnostics);
         text.push_str(&format!(
             "{}: {} error(s), {} warning(s)\n",
-            path.display(),
-            errors,
-            warnings
+            path, errors, warnings
         ));
         all.extend(report.diagnostics);
     }

@@ -419,6 +419,32 @@ fn push_pull_template_round_trip_with_digests() {
         "show chart oci://",
     );
     assert!(shown.contains("name: redis"), "{shown}");
+    let values = ok(
+        run(
+            d,
+            &[
+                "values",
+                &registry.oci("charts/redis"),
+                "--plain-http",
+                "-o",
+                "json",
+            ],
+        ),
+        "values oci://",
+    );
+    assert!(values.trim_start().starts_with('{'), "{values}");
+    let linted = run(d, &["lint", &registry.oci("charts/redis"), "--plain-http"]);
+    assert_ne!(
+        linted.status.code(),
+        Some(2),
+        "{}",
+        support::stderr(&linted)
+    );
+    assert!(
+        support::stdout(&linted).contains("charts/redis"),
+        "{}",
+        support::stdout(&linted)
+    );
 
     // Releases install and upgrade straight from the registry too.
     let state = d.join("state");
