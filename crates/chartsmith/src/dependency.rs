@@ -80,6 +80,11 @@ pub struct LockedDependency {
     pub repository: String,
     /// The exact version.
     pub version: String,
+    /// `sha256:` of the archive the repository or registry served (remote dependencies only;
+    /// Helm ignores the field). `build` refuses an archive that no longer has it, so a
+    /// republished version or a moved OCI tag cannot slip in under a pinned version.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub digest: String,
 }
 
 /// The status of one dependency (`dependency list`).
@@ -294,7 +299,7 @@ pub fn build(chart_dir: &Path, settings: &RepoSettings) -> Result<Lock> {
                 repository: Some(l.repository.clone()),
                 ..Dependency::default()
             });
-        resolved.push(resolve(chart_dir, &d, Some(&l.version), settings, 0)?);
+        resolved.push(resolve(chart_dir, &d, Some(l), settings, 0)?);
     }
     install(chart_dir, &metadata, resolved, false)?;
     Ok(lock)
@@ -360,18 +365,19 @@ fn install(
     Ok(lock)
 }
 
-/// Resolves one dependency: its range (or, for `build`, the exact pinned version).
+/// Resolves one dependency: its range (or, for `build`, the exact pinned version, and the pinned
+/// archive digest when the lock has one).
 fn resolve(
     chart_dir: &Path,
     d: &Dependency,
-    pinned: Option<&str>,
+    pinned: Option<&LockedDependency>,
     settings: &RepoSettings,
     depth: usize,
 ) -> Result<Resolved> {
     let chart = chart_dir.display().to_string();
     let repository = d.repository.clone().unwrap_or_default();
     let range = match pinned {
-        Some(v) => format!("={v}"),
+        Some(l) => format!("={}", l.version),
         None => d
             .version
             .clone()
@@ -428,6 +434,7 @@ fn resolve(
                 name: d.name.clone(),
                 repository,
                 version: sub.version,
+                digest: String::new(),
             },
             file_name,
             bytes,
@@ -448,6 +455,7 @@ fn resolve(
                 name: d.name.clone(),
                 repository,
                 version: fetched.version,
+                digest: String::new(),
             },
             file_name: fetched.file_name,
             bytes: fetched.bytes,
@@ -461,11 +469,26 @@ fn resolve(
                 name: d.name.clone(),
                 repository,
                 version: version.metadata.version.clone(),
+                digest: String::new(),
             },
             file_name: format!("{}-{}.tgz", d.name, version.metadata.version),
             bytes,
         }
     };
+    let mut downloaded = downloaded;
+    downloaded.locked.digest = format!("sha256:{}", hex(&Sha256::digest(&downloaded.bytes)));
+    if let Some(expected) = pinned.map(|l| l.digest.as_str()).filter(|d| !d.is_empty())
+        && expected != downloaded.locked.digest
+    {
+        return Err(DependencyError::Lock {
+            chart,
+            reason: format!(
+                "`{}` {} from {} is not the archive Chart.lock pinned ({expected} then, {} now): the repository changed it; check why, then run `chartsmith dependency update`",
+                d.name, downloaded.locked.version, downloaded.locked.repository, downloaded.locked.digest
+            ),
+        }
+        .into());
+    }
     complete_archive(downloaded, settings, depth)
 }
 
@@ -519,12 +542,11 @@ fn complete_archive(resolved: Resolved, settings: &RepoSettings, depth: usize) -
             l.dependencies
                 .iter()
                 .find(|x| x.name == d.name && x.repository == repository)
-                .map(|x| x.version.clone())
         });
         let sub = resolve(
             Path::new(&resolved.file_name),
             d,
-            pinned.as_deref(),
+            pinned,
             settings,
             depth + 1,
         )?;
@@ -610,10 +632,12 @@ mod tests {
             repository: Some("file://../db".into()),
             ..Dependency::default()
         };
+        // The archive digest is chartsmith's own field: Helm's hash does not see it.
         let l = LockedDependency {
             name: "db".into(),
             repository: "file://../db".into(),
             version: "1.2.0".into(),
+            digest: format!("sha256:{}", "e".repeat(64)),
         };
         let expected_json = r#"[[{"name":"db","version":"\u003e=1.0.0 \u003c2","repository":"file://../db"}],[{"name":"db","version":"1.2.0","repository":"file://../db"}]]"#;
         assert_eq!(

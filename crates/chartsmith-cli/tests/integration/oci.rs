@@ -703,6 +703,49 @@ fn oci_dependencies_update_and_build() {
         "dependency build",
     );
     assert!(app.join("charts/cache-1.4.0.tgz").is_file());
+
+    // The lock pins each archive's digest: a version republished under the same tag (a moved
+    // OCI tag) is refused by build, and nothing is vendored from it.
+    let lock = std::fs::read_to_string(app.join("Chart.lock")).expect("lock");
+    assert_eq!(lock.matches("digest: sha256:").count(), 3, "{lock}");
+    let src = d.join("src/cache-1.4.0");
+    write(&src, "values.yaml", "port: 9999\n");
+    let republished = d.join("republished");
+    ok(
+        cs(d)
+            .arg("package")
+            .arg(&src)
+            .arg("-d")
+            .arg(&republished)
+            .output()
+            .expect("run"),
+        "package again",
+    );
+    push(
+        d,
+        &republished.join("cache-1.4.0.tgz"),
+        &registry.oci("deps"),
+    );
+    std::fs::remove_dir_all(app.join("charts")).expect("clean");
+    let err = fails(
+        cs(d)
+            .args(["dependency", "build", "--plain-http"])
+            .arg(&app)
+            .output()
+            .expect("run"),
+        "build after the tag moved",
+    );
+    assert!(err.contains("not the archive Chart.lock pinned"), "{err}");
+    assert!(!app.join("charts/cache-1.4.0.tgz").exists());
+    // update accepts the new archive (and pins it).
+    ok(
+        cs(d)
+            .args(["dependency", "update", "--plain-http"])
+            .arg(&app)
+            .output()
+            .expect("run"),
+        "update after the tag moved",
+    );
     let rendered = ok(
         cs(d)
             .args(["template", "r"])
