@@ -230,8 +230,11 @@ fn run_package(args: PackageArgs) -> Result<()> {
     if args.dependency_update {
         let settings = args.remote.settings();
         for chart in &args.charts {
-            chartsmith::dependency::update(chart, &settings)
-                .with_context(|| format!("updating the dependencies of {}", chart.display()))?;
+            crate::progress::spin(
+                format!("Updating the dependencies of {}", chart.display()),
+                || chartsmith::dependency::update(chart, &settings),
+            )
+            .with_context(|| format!("updating the dependencies of {}", chart.display()))?;
         }
     }
     // Every chart is packaged (in parallel); each written archive is reported, then the failures
@@ -282,7 +285,9 @@ pub(crate) fn resolve_chart_reference(
     }
     let settings = remote.settings();
     if chart.starts_with("oci://") {
-        let path = chartsmith::repositories::locate(&settings, chart, version)?;
+        let path = crate::progress::spin(format!("Fetching {chart}"), || {
+            chartsmith::repositories::locate(&settings, chart, version)
+        })?;
         return Ok(path.display().to_string());
     }
     if let Some((repo, name)) = chart.split_once('/')
@@ -291,7 +296,9 @@ pub(crate) fn resolve_chart_reference(
             .get(repo)
             .is_some()
     {
-        let path = chartsmith::repositories::locate(&settings, chart, version)?;
+        let path = crate::progress::spin(format!("Fetching {chart}"), || {
+            chartsmith::repositories::locate(&settings, chart, version)
+        })?;
         return Ok(path.display().to_string());
     }
     Ok(chart.to_string())
@@ -317,7 +324,9 @@ fn run_repo(command: RepoCommand) -> Result<()> {
                 ca_file: args.ca_file.map(|f| std::path::absolute(&f).unwrap_or(f)),
                 insecure_skip_tls_verify: args.insecure_skip_tls_verify,
             };
-            repos::add(&settings, &repository)?;
+            crate::progress::spin(format!("Fetching {}/index.yaml", args.url), || {
+                repos::add(&settings, &repository)
+            })?;
             out(&format!(
                 "\"{}\" has been added to your repositories\n",
                 args.name
@@ -336,7 +345,10 @@ fn run_repo(command: RepoCommand) -> Result<()> {
             out(&text)
         }
         RepoCommand::Update(args) => {
-            for name in repos::update(&settings, &args.names)? {
+            let updated = crate::progress::spin("Updating the repository indexes", || {
+                repos::update(&settings, &args.names)
+            })?;
+            for name in updated {
                 out(&format!(
                     "...Successfully got an update from the \"{name}\" chart repository\n"
                 ))?;
@@ -379,15 +391,20 @@ fn run_dependency(command: DependencyCommand) -> Result<()> {
             out(&text)
         }
         DependencyCommand::Update(args) => {
-            let lock = dependency::update(&args.chart, &settings).with_context(|| {
-                format!("updating the dependencies of {}", args.chart.display())
-            })?;
+            let message = format!("Updating the dependencies of {}", args.chart.display());
+            let lock =
+                crate::progress::spin(message, || dependency::update(&args.chart, &settings))
+                    .with_context(|| {
+                        format!("updating the dependencies of {}", args.chart.display())
+                    })?;
             report_lock(&args.chart, &lock)
         }
         DependencyCommand::Build(args) => {
-            let lock = dependency::build(&args.chart, &settings).with_context(|| {
-                format!("building the dependencies of {}", args.chart.display())
-            })?;
+            let message = format!("Building the dependencies of {}", args.chart.display());
+            let lock = crate::progress::spin(message, || dependency::build(&args.chart, &settings))
+                .with_context(|| {
+                    format!("building the dependencies of {}", args.chart.display())
+                })?;
             report_lock(&args.chart, &lock)
         }
     }
@@ -409,13 +426,15 @@ fn report_lock(chart: &Path, lock: &chartsmith::dependency::Lock) -> Result<()> 
 
 fn run_pull(args: PullArgs) -> Result<()> {
     let settings = args.remote.settings();
-    let pulled = chartsmith::repositories::pull(
-        &settings,
-        &args.chart,
-        args.version.as_deref(),
-        &args.destination,
-        args.untar,
-    )?;
+    let pulled = crate::progress::spin(format!("Pulling {}", args.chart), || {
+        chartsmith::repositories::pull(
+            &settings,
+            &args.chart,
+            args.version.as_deref(),
+            &args.destination,
+            args.untar,
+        )
+    })?;
     if args.chart.starts_with("oci://") {
         out(&format!(
             "Pulled: {}\nDigest: {}\nSaved to: {}\n",
@@ -436,8 +455,10 @@ fn run_push(args: PushArgs) -> Result<()> {
     let settings = args.remote.settings();
     let created =
         chartsmith::oci::created_timestamp(std::env::var("SOURCE_DATE_EPOCH").ok().as_deref())?;
-    let pushed = chartsmith::oci::push(&settings, &args.archive, &args.namespace, &created)
-        .with_context(|| format!("pushing {}", args.archive.display()))?;
+    let pushed = crate::progress::spin(format!("Pushing {}", args.archive.display()), || {
+        chartsmith::oci::push(&settings, &args.archive, &args.namespace, &created)
+    })
+    .with_context(|| format!("pushing {}", args.archive.display()))?;
     out(&format!(
         "Pushed: {}\nDigest: {}\n",
         pushed.reference, pushed.digest
@@ -459,7 +480,9 @@ fn run_registry(command: RegistryCommand) -> Result<()> {
                 username: args.username,
                 password,
             };
-            chartsmith::oci::login(&settings, &args.host, &credentials)?;
+            crate::progress::spin(format!("Logging in to {}", args.host), || {
+                chartsmith::oci::login(&settings, &args.host, &credentials)
+            })?;
             out("Login Succeeded\n")
         }
         RegistryCommand::Logout(args) => {

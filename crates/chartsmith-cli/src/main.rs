@@ -3,6 +3,7 @@
 mod args;
 mod commands;
 mod lint;
+mod progress;
 mod releases;
 
 use std::io::Write;

@@ -334,6 +334,23 @@ fn push_pull_template_round_trip_with_digests() {
 
     // Pull by tag, by --version range, by digest: the same bytes as the package.
     let original = std::fs::read(&archive).expect("archive");
+    // Piped, the network verbs print only their result: no progress on stderr.
+    let quiet_dir = d.join("quiet").display().to_string();
+    let quiet = run(
+        d,
+        &[
+            "pull",
+            &registry.oci("charts/redis"),
+            "--plain-http",
+            "-d",
+            &quiet_dir,
+        ],
+    );
+    assert!(
+        quiet.status.success() && quiet.stderr.is_empty(),
+        "{}",
+        support::stderr(&quiet)
+    );
     for (i, args) in [
         vec![registry.oci("charts/redis:0.1.0")],
         vec![
