@@ -273,6 +273,15 @@ pub fn add(settings: &RepoSettings, repository: &Repository) -> Result<IndexFile
     if !(url.starts_with("http://") || url.starts_with("https://")) {
         return Err(invalid("the URL must start with http:// or https://"));
     }
+    // A password in the URL would be printed by `repo list` and in every error naming the URL.
+    if url
+        .split_once("://")
+        .is_some_and(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or("").contains('@'))
+    {
+        return Err(invalid(
+            "credentials go in --username and --password-stdin, not in the URL",
+        ));
+    }
     let mut file = RepositoriesFile::load(settings)?;
     if let Some(existing) = file.get(name)
         && existing.url.trim_end_matches('/') != url.trim_end_matches('/')
@@ -811,6 +820,10 @@ mod tests {
         };
         assert!(add(&s, &repo("bad/name", "http://x")).is_err());
         assert!(add(&s, &repo("ok", "ftp://x")).is_err());
+        let err = add(&s, &repo("ok", "https://me:hunter2@charts.example/x"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--username") && !err.contains("hunter2"), "{err}");
         let err = add(&s, &repo("local", "http://127.0.0.1:2"))
             .unwrap_err()
             .to_string();
