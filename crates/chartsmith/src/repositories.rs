@@ -274,10 +274,12 @@ pub fn add(settings: &RepoSettings, repository: &Repository) -> Result<IndexFile
         return Err(invalid("the URL must start with http:// or https://"));
     }
     // A password in the URL would be printed by `repo list` and in every error naming the URL.
-    if url
-        .split_once("://")
-        .is_some_and(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or("").contains('@'))
-    {
+    if url.split_once("://").is_some_and(|(_, rest)| {
+        rest.split(['/', '?', '#'])
+            .next()
+            .unwrap_or("")
+            .contains('@')
+    }) {
         return Err(invalid(
             "credentials go in --username and --password-stdin, not in the URL",
         ));
@@ -823,7 +825,10 @@ mod tests {
         let err = add(&s, &repo("ok", "https://me:hunter2@charts.example/x"))
             .unwrap_err()
             .to_string();
-        assert!(err.contains("--username") && !err.contains("hunter2"), "{err}");
+        assert!(
+            err.contains("--username") && !err.contains("hunter2"),
+            "{err}"
+        );
         let err = add(&s, &repo("local", "http://127.0.0.1:2"))
             .unwrap_err()
             .to_string();
