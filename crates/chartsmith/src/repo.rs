@@ -41,8 +41,8 @@ pub struct ChartVersion {
     /// Where the archive can be downloaded.
     #[serde(default)]
     pub urls: Vec<String>,
-    /// When the entry was added (RFC 3339).
-    #[serde(default)]
+    /// When the entry was added (RFC 3339). Left out when unknown: Helm cannot parse `""`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub created: String,
     /// sha256 of the archive, in hex.
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -430,6 +430,9 @@ mod tests {
         assert_eq!(app[1], ("1.0.0", "abc"));
         assert_ne!(app[0].1, "stale");
         assert!(index.entries.contains_key("other"));
+        // `other` had no `created`: it stays absent (Helm cannot parse `created: ""`).
+        let yaml = index.to_yaml();
+        assert!(!yaml.contains("created: \"\""), "{yaml}");
         // A missing merge file is an empty index.
         assert!(super::index(&repo, None, Some(&work.path().join("none.yaml"))).is_ok());
     }

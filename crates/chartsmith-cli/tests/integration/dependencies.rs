@@ -2,113 +2,13 @@
 //! 127.0.0.1 started inside each test (no other address is ever contacted), and interop with the
 //! real helm reading the same repository.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::support;
-
-/// Serves the files of a directory over HTTP/1.0-style single requests until dropped (or for at
-/// most five minutes).
-struct Server {
-    url: String,
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Server {
-    fn start(root: &Path) -> Server {
-        Server::start_with(root, None)
-    }
-
-    /// With `credentials` (`user:password`), every request needs them as HTTP basic auth.
-    fn start_with(root: &Path, credentials: Option<&str>) -> Server {
-        use base64::Engine as _;
-        let expected = credentials.map(|c| {
-            format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD.encode(c)
-            )
-        });
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
-        listener.set_nonblocking(true).expect("nonblocking");
-        let url = format!("http://{}", listener.local_addr().expect("address"));
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let root = root.to_path_buf();
-        let thread = std::thread::spawn(move || {
-            let deadline = Instant::now() + Duration::from_secs(300);
-            while !flag.load(Ordering::SeqCst) && Instant::now() < deadline {
-                match listener.accept() {
-                    Ok((mut stream, _)) => {
-                        let _ = stream.set_nonblocking(false);
-                        let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-                        let mut request = Vec::new();
-                        let mut buf = [0u8; 1024];
-                        while !request.windows(4).any(|w| w == b"\r\n\r\n") && request.len() < 16384
-                        {
-                            match stream.read(&mut buf) {
-                                Ok(0) | Err(_) => break,
-                                Ok(n) => request.extend_from_slice(&buf[..n]),
-                            }
-                        }
-                        let text = String::from_utf8_lossy(&request);
-                        if let Some(expected) = &expected
-                            && !text.lines().any(|l| {
-                                l.split_once(':').is_some_and(|(k, v)| {
-                                    k.trim().eq_ignore_ascii_case("authorization")
-                                        && v.trim() == expected
-                                })
-                            })
-                        {
-                            let _ = stream.write_all(b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"charts\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-                            continue;
-                        }
-                        let path = text.split_whitespace().nth(1).unwrap_or("/");
-                        let path = path.split('?').next().unwrap_or("/");
-                        let file = (!path.contains(".."))
-                            .then(|| root.join(path.trim_start_matches('/')))
-                            .filter(|p| p.is_file())
-                            .and_then(|p| std::fs::read(p).ok());
-                        let response = match file {
-                            Some(body) => {
-                                let mut r = format!(
-                                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n",
-                                    body.len()
-                                )
-                                .into_bytes();
-                                r.extend(body);
-                                r
-                            }
-                            None => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
-                        };
-                        let _ = stream.write_all(&response);
-                        let _ = stream.flush();
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
-                }
-            }
-        });
-        Server {
-            url,
-            stop,
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
+use crate::support::{self, Server};
 
 /// A test's world: a served repository directory, chartsmith's config and cache, a project.
 struct World {

@@ -3,6 +3,7 @@
 mod chart_schemas;
 mod cli;
 mod dependencies;
+mod file_schemas;
 mod function_pairs;
 mod golden;
 mod helm_conformance;
