@@ -114,6 +114,26 @@ impl ValueOptions {
 const MAX_VALUES_FILE: u64 = 5 << 20;
 
 fn read_text(path: &Path) -> Result<String> {
+    // `-f https://…`, as Helm: fetched only because the user named the URL (bounded; without
+    // the `http` feature an error says HTTP support is not built in).
+    if let Some(url) = path
+        .to_str()
+        .filter(|p| p.starts_with("https://") || p.starts_with("http://"))
+    {
+        let bytes = crate::repositories::get(
+            url,
+            MAX_VALUES_FILE,
+            None,
+            &crate::repositories::TlsOptions::default(),
+        )?;
+        return String::from_utf8(bytes).map_err(|_| {
+            ValuesError::File {
+                path: path.to_path_buf(),
+                reason: "not UTF-8 text".into(),
+            }
+            .into()
+        });
+    }
     if path == Path::new("-") {
         use std::io::Read;
         let mut text = String::new();

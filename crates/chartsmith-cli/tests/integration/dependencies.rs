@@ -662,3 +662,22 @@ fn https_repositories_with_a_private_ca() {
     );
     assert!(app.join("charts/db-2.0.0.tgz").is_file());
 }
+
+#[test]
+fn values_files_can_be_urls() {
+    let w = World::new();
+    write(&w.path("repo"), "remote-values.yaml", "port: 6543\n");
+    let chart = w.path("src/db-1.0.0").display().to_string();
+    let url = format!("{}/remote-values.yaml", w.server.url);
+    let rendered = ok(
+        Ok(w.run(&["template", "rel", &chart, "-f", &url])),
+        "template -f URL",
+    );
+    assert!(rendered.contains("port: \"6543\""), "{rendered}");
+    let missing = format!("{}/missing.yaml", w.server.url);
+    let err = fails(
+        w.run(&["template", "rel", &chart, "-f", &missing]),
+        "-f 404",
+    );
+    assert!(err.contains("missing.yaml") && err.contains("404"), "{err}");
+}
