@@ -84,6 +84,12 @@ pub struct RemoteFlags {
     /// anyone in between).
     #[arg(long = "insecure-skip-tls-verify")]
     pub insecure_skip_tls_verify: bool,
+    /// A client certificate (PEM) for registries that require one (mTLS).
+    #[arg(long = "cert-file", value_name = "FILE", requires = "key_file")]
+    pub cert_file: Option<PathBuf>,
+    /// The client certificate's private key (PEM).
+    #[arg(long = "key-file", value_name = "FILE", requires = "cert_file")]
+    pub key_file: Option<PathBuf>,
 }
 
 impl RemoteFlags {
@@ -94,6 +100,8 @@ impl RemoteFlags {
             tls: chartsmith::repositories::TlsOptions {
                 ca_file: self.ca_file.clone(),
                 insecure_skip_tls_verify: self.insecure_skip_tls_verify,
+                cert_file: self.cert_file.clone(),
+                key_file: self.key_file.clone(),
             },
             ..chartsmith::repositories::RepoSettings::from_env()
         }
@@ -367,6 +375,12 @@ pub struct RepoAddArgs {
     /// Do not check this repository's TLS certificate (recorded with it).
     #[arg(long = "insecure-skip-tls-verify")]
     pub insecure_skip_tls_verify: bool,
+    /// A client certificate (PEM) for this repository (recorded with it).
+    #[arg(long = "cert-file", value_name = "FILE", requires = "key_file")]
+    pub cert_file: Option<PathBuf>,
+    /// The client certificate's private key (PEM, recorded with it).
+    #[arg(long = "key-file", value_name = "FILE", requires = "cert_file")]
+    pub key_file: Option<PathBuf>,
 }
 
 /// `chartsmith repo update`.

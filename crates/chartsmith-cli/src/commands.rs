@@ -323,6 +323,8 @@ fn run_repo(command: RepoCommand) -> Result<()> {
                 pass_credentials_all: args.pass_credentials,
                 ca_file: args.ca_file.map(|f| std::path::absolute(&f).unwrap_or(f)),
                 insecure_skip_tls_verify: args.insecure_skip_tls_verify,
+                cert_file: args.cert_file.map(|f| std::path::absolute(&f).unwrap_or(f)),
+                key_file: args.key_file.map(|f| std::path::absolute(&f).unwrap_or(f)),
             };
             crate::progress::spin(format!("Fetching {}/index.yaml", args.url), || {
                 repos::add(&settings, &repository)

@@ -46,6 +46,11 @@ pub struct TlsOptions {
     /// Do not check the certificate at all (Helm's `--insecure-skip-tls-verify`): the connection
     /// is encrypted but anyone in the middle can read and change it.
     pub insecure_skip_tls_verify: bool,
+    /// A client certificate (PEM, with its chain) for servers that require one (mTLS), as
+    /// Helm's `--cert-file`; needs `key_file`.
+    pub cert_file: Option<PathBuf>,
+    /// The client certificate's private key (PEM), as Helm's `--key-file`.
+    pub key_file: Option<PathBuf>,
 }
 
 impl RepoSettings {
@@ -125,6 +130,12 @@ pub struct Repository {
     /// Do not check this repository's TLS certificate.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub insecure_skip_tls_verify: bool,
+    /// The client certificate for this repository (Helm's `certFile`).
+    #[serde(default, rename = "certFile", skip_serializing_if = "Option::is_none")]
+    pub cert_file: Option<PathBuf>,
+    /// The client certificate's key (Helm's `keyFile`).
+    #[serde(default, rename = "keyFile", skip_serializing_if = "Option::is_none")]
+    pub key_file: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Repository {
@@ -138,6 +149,8 @@ impl std::fmt::Debug for Repository {
             .field("pass_credentials_all", &self.pass_credentials_all)
             .field("ca_file", &self.ca_file)
             .field("insecure_skip_tls_verify", &self.insecure_skip_tls_verify)
+            .field("cert_file", &self.cert_file)
+            .field("key_file", &self.key_file)
             .finish()
     }
 }
@@ -156,6 +169,8 @@ impl Repository {
         TlsOptions {
             ca_file: self.ca_file.clone(),
             insecure_skip_tls_verify: self.insecure_skip_tls_verify,
+            cert_file: self.cert_file.clone(),
+            key_file: self.key_file.clone(),
         }
     }
 
@@ -639,9 +654,14 @@ pub(crate) fn agent(
     statuses_as_errors: bool,
     timeout: std::time::Duration,
 ) -> Result<ureq::Agent> {
-    use ureq::tls::{PemItem, RootCerts, TlsConfig};
-    let mut config = TlsConfig::builder().disable_verification(tls.insecure_skip_tls_verify);
-    if let Some(file) = &tls.ca_file {
+    use ureq::tls::{ClientCert, PemItem, PrivateKey, RootCerts, TlsConfig};
+    let invalid = |file: &Path, what: &str| {
+        Error::io(
+            file,
+            std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_string()),
+        )
+    };
+    let certificates = |file: &Path, what: &str| -> Result<Vec<ureq::tls::Certificate<'static>>> {
         let pem = std::fs::read(file).map_err(|e| Error::io(file, e))?;
         let certs: Vec<_> = ureq::tls::parse_pem(&pem)
             .filter_map(|item| match item {
@@ -650,15 +670,31 @@ pub(crate) fn agent(
             })
             .collect();
         if certs.is_empty() {
-            return Err(Error::io(
+            return Err(invalid(file, what));
+        }
+        Ok(certs)
+    };
+    let mut config = TlsConfig::builder().disable_verification(tls.insecure_skip_tls_verify);
+    if let Some(file) = &tls.ca_file {
+        let certs = certificates(file, "no PEM certificate in the CA file")?;
+        config = config.root_certs(RootCerts::new_with_certs(&certs));
+    }
+    match (&tls.cert_file, &tls.key_file) {
+        (None, None) => {}
+        (Some(cert), Some(key)) => {
+            let chain = certificates(cert, "no PEM certificate in the certificate file")?;
+            let pem = std::fs::read(key).map_err(|e| Error::io(key, e))?;
+            // The key's bytes are never part of an error.
+            let key_der = PrivateKey::from_pem(&pem)
+                .map_err(|_| invalid(key, "no PEM private key in the key file"))?;
+            config = config.client_cert(Some(ClientCert::new_with_certs(&chain, key_der)));
+        }
+        (Some(file), None) | (None, Some(file)) => {
+            return Err(invalid(
                 file,
-                std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    "no PEM certificate in the CA file",
-                ),
+                "a client certificate needs both --cert-file and --key-file",
             ));
         }
-        config = config.root_certs(RootCerts::new_with_certs(&certs));
     }
     Ok(ureq::Agent::config_builder()
         .tls_config(config.build())

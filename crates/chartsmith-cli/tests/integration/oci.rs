@@ -22,15 +22,20 @@ struct Registry {
 impl Registry {
     /// Starts a registry; with `htpasswd`, it requires HTTP basic authentication.
     fn start(htpasswd: Option<&Path>) -> Option<Registry> {
-        Self::launch(htpasswd, false)
+        Self::launch(htpasswd, false, false)
     }
 
     /// Starts a registry serving HTTPS with the test CA's certificate for 127.0.0.1.
     fn start_tls() -> Option<Registry> {
-        Self::launch(None, true)
+        Self::launch(None, true, false)
     }
 
-    fn launch(htpasswd: Option<&Path>, tls: bool) -> Option<Registry> {
+    /// HTTPS, and the client must present a certificate of the test client CA (mTLS).
+    fn start_mtls() -> Option<Registry> {
+        Self::launch(None, true, true)
+    }
+
+    fn launch(htpasswd: Option<&Path>, tls: bool, mtls: bool) -> Option<Registry> {
         let bin = support::registry()?;
         let dir = tempfile::tempdir().expect("tempdir");
         let port = TcpListener::bind("127.0.0.1:0")
@@ -50,6 +55,12 @@ impl Registry {
                 dir.join("server.pem").display(),
                 dir.join("server-key.pem").display()
             ));
+            if mtls {
+                config.push_str(&format!(
+                    "    clientcas:\n      - {}\n",
+                    dir.join("client-ca.pem").display()
+                ));
+            }
         }
         if let Some(file) = htpasswd {
             config.push_str(&format!(
@@ -1338,4 +1349,66 @@ fn tls_registries_are_checked_against_the_given_ca() {
             std::fs::read(&archive).expect("archive")
         );
     }
+}
+
+#[test]
+fn registries_requiring_client_certificates() {
+    let Some(registry) = Registry::start_mtls() else {
+        return;
+    };
+    let tls = support::root().join("fixtures/oci/tls");
+    let file = |name: &str| tls.join(name).display().to_string();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let archive = package_small(d, "private", "1.0.0");
+    let remote = registry.oci("mtls");
+    let archive_s = archive.display().to_string();
+    // Without a client certificate the handshake is refused.
+    fails(
+        run(
+            d,
+            &["push", &archive_s, &remote, "--ca-file", &file("ca.pem")],
+        ),
+        "push without a client certificate",
+    );
+    let with_cert = [
+        "--ca-file",
+        &file("ca.pem"),
+        "--cert-file",
+        &file("client.pem"),
+        "--key-file",
+        &file("client-key.pem"),
+    ];
+    let mut args = vec!["push", archive_s.as_str(), remote.as_str()];
+    args.extend(with_cert);
+    ok(run(d, &args), "push with a client certificate");
+    let dest = d.join("out").display().to_string();
+    let chart = format!("{remote}/private");
+    let mut args = vec!["pull", chart.as_str(), "-d", dest.as_str()];
+    args.extend(with_cert);
+    ok(run(d, &args), "pull with a client certificate");
+    assert_eq!(
+        std::fs::read(d.join("out/private-1.0.0.tgz")).expect("pulled"),
+        std::fs::read(&archive).expect("archive")
+    );
+    // A certificate without its key is a usage error; a key file without a key is named.
+    let half = run(d, &["pull", &chart, "--cert-file", &file("client.pem")]);
+    assert_eq!(half.status.code(), Some(2), "{}", support::stderr(&half));
+    let err = fails(
+        run(
+            d,
+            &[
+                "pull",
+                &chart,
+                "--ca-file",
+                &file("ca.pem"),
+                "--cert-file",
+                &file("client.pem"),
+                "--key-file",
+                &file("client.pem"),
+            ],
+        ),
+        "certificate as key",
+    );
+    assert!(err.contains("no PEM private key"), "{err}");
 }
