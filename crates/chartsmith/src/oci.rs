@@ -13,8 +13,10 @@
 //! archive is loaded as hostile input and must hold the chart and version the reference names.
 //! Authentication follows the registry's challenge: anonymous, HTTP basic, or a bearer token
 //! fetched from the realm it names, with the credentials saved by `registry login` (Docker's
-//! `config.json` format under the config directory). Registries are reached over HTTPS unless
-//! `plain_http` is set (loopback and test registries).
+//! `config.json` format under the config directory), sent only to the registry and the token
+//! service it names. Registries are reached over HTTPS (certificates checked against Mozilla's
+//! roots, or the CA file of [`crate::repositories::TlsOptions`], with an optional client
+//! certificate) unless `plain_http` is set (loopback and test registries).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
