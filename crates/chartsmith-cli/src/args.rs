@@ -108,6 +108,24 @@ impl RemoteFlags {
     }
 }
 
+/// The flags of a chart argument that may be remote (`REPO/CHART`, `oci://…`).
+#[derive(Debug, Clone, Args, Default)]
+pub struct ChartSource {
+    /// The version range of a `REPO/CHART` or `oci://` chart (default: the newest release).
+    #[arg(long = "version", value_name = "RANGE")]
+    pub version: Option<String>,
+    /// How OCI registries are reached.
+    #[command(flatten)]
+    pub remote: RemoteFlags,
+}
+
+impl ChartSource {
+    /// `chart` as a local path: a remote reference is fetched and verified into the cache.
+    pub fn local(&self, chart: &str) -> anyhow::Result<String> {
+        crate::commands::resolve_chart_reference(chart, self.version.as_deref(), &self.remote)
+    }
+}
+
 /// Output formats for commands that print data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum Format {
@@ -198,12 +216,9 @@ pub struct TemplateArgs {
     /// `oci://HOST/PATH/NAME[:TAG]`.
     #[arg(value_name = "CHART")]
     pub chart: Option<String>,
-    /// The version range of a `REPO/CHART` or `oci://` chart (default: the newest release).
-    #[arg(long = "version", value_name = "RANGE")]
-    pub version: Option<String>,
-    /// How OCI registries are reached.
+    /// Where a remote chart comes from (`--version`, registry flags).
     #[command(flatten)]
-    pub remote: RemoteFlags,
+    pub source: ChartSource,
     /// Values flags.
     #[command(flatten)]
     pub values: ValueFlags,
@@ -240,12 +255,9 @@ pub struct ValuesArgs {
     /// The chart: a directory, a .tgz archive, `REPO/CHART` of an added repository or
     /// `oci://HOST/PATH/NAME[:TAG]`.
     pub chart: String,
-    /// The version range of a `REPO/CHART` or `oci://` chart (default: the newest release).
-    #[arg(long = "version", value_name = "RANGE")]
-    pub version: Option<String>,
-    /// How OCI registries are reached.
+    /// Where a remote chart comes from (`--version`, registry flags).
     #[command(flatten)]
-    pub remote: RemoteFlags,
+    pub source: ChartSource,
     /// Values flags.
     #[command(flatten)]
     pub values: ValueFlags,
@@ -283,12 +295,9 @@ pub struct ShowArgs {
     /// The chart: a directory, a .tgz archive, `REPO/CHART` of an added repository or
     /// `oci://HOST/PATH/NAME[:TAG]`.
     pub chart: String,
-    /// The version range of a `REPO/CHART` or `oci://` chart (default: the newest release).
-    #[arg(long = "version", value_name = "RANGE")]
-    pub version: Option<String>,
-    /// How OCI registries are reached.
+    /// Where a remote chart comes from (`--version`, registry flags).
     #[command(flatten)]
-    pub remote: RemoteFlags,
+    pub source: ChartSource,
     /// Output format (for `chart` and `values`).
     #[arg(short = 'o', long = "output", value_enum, default_value_t)]
     pub output: Format,
@@ -521,12 +530,9 @@ pub struct LintArgs {
     /// The charts: directories, .tgz archives, `REPO/CHART` or `oci://` references.
     #[arg(required = true, value_name = "CHART")]
     pub charts: Vec<String>,
-    /// The version range of `REPO/CHART` and `oci://` charts (default: the newest release).
-    #[arg(long = "version", value_name = "RANGE")]
-    pub version: Option<String>,
-    /// How OCI registries are reached.
+    /// Where a remote chart comes from (`--version`, registry flags).
     #[command(flatten)]
-    pub remote: RemoteFlags,
+    pub source: ChartSource,
     /// Values flags.
     #[command(flatten)]
     pub values: ValueFlags,

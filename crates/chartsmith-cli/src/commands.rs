@@ -72,7 +72,7 @@ fn run_template(args: TemplateArgs) -> Result<()> {
         None => ("release-name".to_string(), args.first.clone()),
         Some(chart) => (args.first.clone(), chart.clone()),
     };
-    let chart_path = resolve_chart_reference(&chart_path, args.version.as_deref(), &args.remote)?;
+    let chart_path = args.source.local(&chart_path)?;
     let chart = load(Path::new(&chart_path))?;
     let user_values = args.values.to_options().merge()?;
     let options = args.render.template_options(&name)?;
@@ -175,7 +175,7 @@ fn write_output_dir(
 }
 
 fn run_values(args: ValuesArgs) -> Result<()> {
-    let path = resolve_chart_reference(&args.chart, args.version.as_deref(), &args.remote)?;
+    let path = args.source.local(&args.chart)?;
     let chart = load(Path::new(&path))?;
     let user_values = args.values.to_options().merge()?;
     let computed = compute(&chart, &user_values)?;
@@ -195,7 +195,7 @@ fn run_values(args: ValuesArgs) -> Result<()> {
 
 fn run_show(args: ShowArgs) -> Result<()> {
     use chartsmith::show::{Part, show};
-    let path = resolve_chart_reference(&args.chart, args.version.as_deref(), &args.remote)?;
+    let path = args.source.local(&args.chart)?;
     let chart = load(Path::new(&path))?;
     let part = match args.what {
         ShowWhat::Chart => Part::Chart,

@@ -22,8 +22,7 @@ pub fn run_lint(args: LintArgs) -> Result<()> {
     let mut failures = 0;
     let mut text = String::new();
     for path in &args.charts {
-        let local =
-            crate::commands::resolve_chart_reference(path, args.version.as_deref(), &args.remote)?;
+        let local = args.source.local(path)?;
         let chart = chartsmith::loader::load(Path::new(&local))?;
         let report = lint(&chart, &user_values, &options)?;
         failures += report.failures(args.strict);

@@ -45,12 +45,9 @@ pub struct DeployFlags {
     /// The chart: a directory, a .tgz archive, `REPO/CHART` of an added repository or
     /// `oci://HOST/PATH/NAME[:TAG]`.
     pub chart: String,
-    /// The version range of a `REPO/CHART` or `oci://` chart (default: the newest release).
-    #[arg(long = "version", value_name = "RANGE")]
-    pub version: Option<String>,
-    /// How OCI registries are reached.
+    /// Where a remote chart comes from (`--version`, registry flags).
     #[command(flatten)]
-    pub remote: crate::args::RemoteFlags,
+    pub source: crate::args::ChartSource,
     /// Values flags.
     #[command(flatten)]
     pub values: ValueFlags,
@@ -378,12 +375,7 @@ fn print_release(r: &Release, format: Format, header: &str) -> Result<()> {
 impl DeployFlags {
     /// The chart, fetched and verified first when it is a `REPO/CHART` or `oci://` reference.
     fn load_chart(&self) -> Result<chartsmith::chart::Chart> {
-        let path = crate::commands::resolve_chart_reference(
-            &self.chart,
-            self.version.as_deref(),
-            &self.remote,
-        )?;
-        Ok(chartsmith::loader::load(&path)?)
+        Ok(chartsmith::loader::load(self.source.local(&self.chart)?)?)
     }
 
     fn options(&self, install: bool, values_mode: ValuesMode) -> Result<DeployOptions> {
