@@ -447,10 +447,10 @@ fn resolve(
         }
         .into());
     }
-    let downloaded = if repository.starts_with("oci://") {
+    let (downloaded, loaded) = if repository.starts_with("oci://") {
         let reference = format!("{}/{}", repository.trim_end_matches('/'), d.name);
         let fetched = crate::oci::fetch_chart(settings, &reference, Some(&range))?;
-        Resolved {
+        let resolved = Resolved {
             locked: LockedDependency {
                 name: d.name.clone(),
                 repository,
@@ -459,12 +459,13 @@ fn resolve(
             },
             file_name: fetched.file_name,
             bytes: fetched.bytes,
-        }
+        };
+        (resolved, fetched.chart)
     } else {
         let (repo, index) = repository_index(&repository, settings)?;
         let version = repositories::find_version(&index, &d.name, Some(&range), &repo.url)?;
-        let bytes = repositories::download(&repo, version)?;
-        Resolved {
+        let (bytes, loaded) = repositories::download_chart(&repo, version)?;
+        let resolved = Resolved {
             locked: LockedDependency {
                 name: d.name.clone(),
                 repository,
@@ -473,7 +474,8 @@ fn resolve(
             },
             file_name: format!("{}-{}.tgz", d.name, version.metadata.version),
             bytes,
-        }
+        };
+        (resolved, loaded)
     };
     let mut downloaded = downloaded;
     downloaded.locked.digest = format!("sha256:{}", hex(&Sha256::digest(&downloaded.bytes)));
@@ -489,7 +491,7 @@ fn resolve(
         }
         .into());
     }
-    complete_archive(downloaded, settings, depth)
+    complete_archive(downloaded, &loaded, settings, depth)
 }
 
 /// A downloaded chart whose own dependencies are not all inside its archive (Helm refuses to
@@ -497,9 +499,12 @@ fn resolve(
 /// at the versions its own `Chart.lock` pins when that lock is in sync, else by their ranges,
 /// recursively, and added under `NAME/charts/` in a rewritten reproducible archive. Helm would
 /// vendor the incomplete chart and fail at install time.
-fn complete_archive(resolved: Resolved, settings: &RepoSettings, depth: usize) -> Result<Resolved> {
-    let options = LoadOptions::default();
-    let chart = loader::load_archive(&resolved.bytes, &resolved.file_name, &options)?;
+fn complete_archive(
+    resolved: Resolved,
+    chart: &crate::chart::Chart,
+    settings: &RepoSettings,
+    depth: usize,
+) -> Result<Resolved> {
     let missing: Vec<&Dependency> = chart
         .metadata
         .dependencies

@@ -662,6 +662,8 @@ pub struct Fetched {
     pub digest: String,
     /// The chart version.
     pub version: String,
+    /// The chart the archive loaded to (checked to be the one the reference names).
+    pub chart: crate::chart::Chart,
 }
 
 /// Splits a challenge's `key="value", …` parameters (values may be quoted and hold commas).
@@ -1463,6 +1465,7 @@ mod client {
             version: chart.metadata.version.clone(),
             bytes,
             digest,
+            chart,
         })
     }
 }

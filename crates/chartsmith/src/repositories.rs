@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::chart::Chart;
 use crate::constraint::{Constraint, parse_version};
 use crate::error::{Error, Result};
 use crate::loader::{self, LoadOptions};
@@ -426,6 +427,12 @@ pub(crate) fn seen<'a>(versions: impl Iterator<Item = &'a str>) -> String {
 /// repository's URL), verifies its sha256 `digest` and that it loads as a chart of that name and
 /// version. Returns the bytes.
 pub fn download(repo: &Repository, version: &ChartVersion) -> Result<Vec<u8>> {
+    download_chart(repo, version).map(|(bytes, _)| bytes)
+}
+
+/// [`download`], also returning the chart the archive loaded to (so callers need not load it
+/// again).
+pub fn download_chart(repo: &Repository, version: &ChartVersion) -> Result<(Vec<u8>, Chart)> {
     let url = absolute_url(&repo.url, &version.urls[0]);
     let bytes = get(
         &url,
@@ -448,7 +455,7 @@ pub fn download(repo: &Repository, version: &ChartVersion) -> Result<Vec<u8>> {
         }
         .into());
     }
-    Ok(bytes)
+    Ok((bytes, chart))
 }
 
 /// Checks `bytes` against an index digest (hex sha256, optionally prefixed `sha256:`).
