@@ -39,7 +39,7 @@ pub struct RepoSettings {
 
 /// How a server's TLS certificate is checked. The default trusts Mozilla's root certificates
 /// (compiled in), not the system's store.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct TlsOptions {
     /// Trust only the CA certificates of this PEM file (a private registry's or repository's CA),
     /// as Helm's `--ca-file`.
@@ -713,6 +713,25 @@ pub(crate) fn agent(
         .into())
 }
 
+/// The agent of [`get`] for `tls`, built once per process and TLS setting: the CA and client
+/// certificate files are read once, and connections to a repository are kept alive across an
+/// index fetch and its downloads.
+#[cfg(feature = "http")]
+fn shared_agent(tls: &TlsOptions) -> Result<ureq::Agent> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static AGENTS: OnceLock<Mutex<HashMap<TlsOptions, ureq::Agent>>> = OnceLock::new();
+    let agents = AGENTS.get_or_init(Default::default);
+    if let Some(found) = agents.lock().ok().and_then(|m| m.get(tls).cloned()) {
+        return Ok(found);
+    }
+    let built = agent(tls, true, std::time::Duration::from_secs(120))?;
+    if let Ok(mut m) = agents.lock() {
+        m.insert(tls.clone(), built.clone());
+    }
+    Ok(built)
+}
+
 /// A transport error's text, with a hint when the certificate was not trusted.
 #[cfg(feature = "http")]
 pub(crate) fn transport_reason(error: &ureq::Error) -> String {
@@ -747,7 +766,7 @@ pub(crate) fn get(
             "only http:// and https:// URLs are fetched".into(),
         ));
     }
-    let agent = agent(tls, true, std::time::Duration::from_secs(120))?;
+    let agent = shared_agent(tls)?;
     let mut request = agent.get(url);
     let sent_credentials = authorization.is_some();
     if let Some(auth) = authorization {
