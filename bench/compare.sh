@@ -21,22 +21,7 @@ release="rel"
 
 log() { echo "compare: $*" >&2; }
 
-# --- tools -----------------------------------------------------------------------------------------
-log "building chartsmith (release)"
-cargo build --release --quiet -p chartsmith-cli --manifest-path "$root/Cargo.toml" >&2
-chartsmith="${CARGO_TARGET_DIR:-$root/target}/release/chartsmith"
-[[ -x "$chartsmith" ]] || { log "no binary at $chartsmith"; exit 1; }
-helm="$(bash "$root/scripts/install-helm.sh")"
-log "chartsmith: $chartsmith ($("$chartsmith" --version 2>/dev/null || echo '?'))"
-log "helm:       $helm ($("$helm" version --short))"
-
-use_hyperfine=0
-if [[ -z "${NO_HYPERFINE:-}" ]] && command -v hyperfine >/dev/null; then
-  use_hyperfine=1
-  log "timing with $(hyperfine --version), $runs runs after $warmup warm-up runs"
-else
-  log "timing with a bash loop (date +%s%N), $runs runs after $warmup warm-up runs"
-fi
+source "$root/bench/common.sh"
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -73,44 +58,12 @@ for chart in "${charts[@]}"; do
   log "$chart: both render $cs_docs documents; $same"
 done
 
-# --- timing ----------------------------------------------------------------------------------------
-# Mean wall time of a command, in milliseconds.
-mean_ms() {
-  if (( use_hyperfine )); then
-    local csv="$work/hyperfine.csv"
-    hyperfine --shell=none --style=none --warmup "$warmup" --runs "$runs" \
-      --export-csv "$csv" -- "$*" >/dev/null 2>"$work/hyperfine.err" \
-      || { cat "$work/hyperfine.err" >&2; return 1; }
-    if grep -q 'outliers' "$work/hyperfine.err"; then
-      log "hyperfine saw statistical outliers timing: ${1##*/} ${*:2}"
-    fi
-    # command,mean,stddev,median,user,system,min,max (seconds); the command may contain commas
-    # only in paths, so take the mean from the end.
-    tail -n 1 "$csv" | awk -F, '{ printf "%.2f", $(NF-6) * 1000 }'
-  else
-    local i start end total=0 overhead=0
-    # The cost of the second `date` (a process of its own) is measured and subtracted.
-    for (( i = 0; i < runs; i++ )); do
-      start="$(date +%s%N)"
-      end="$(date +%s%N)"
-      overhead=$(( overhead + end - start ))
-    done
-    for (( i = 0; i < warmup; i++ )); do "$@" >/dev/null; done
-    for (( i = 0; i < runs; i++ )); do
-      start="$(date +%s%N)"
-      "$@" >/dev/null
-      end="$(date +%s%N)"
-      total=$(( total + end - start ))
-    done
-    awk -v t="$total" -v o="$overhead" -v n="$runs" 'BEGIN { printf "%.2f", (t - o) / n / 1e6 }'
-  fi
-}
 
 printf '\n| %-12s | %16s | %12s | %20s |\n' "chart" "chartsmith (ms)" "helm (ms)" "helm / chartsmith"
 printf '|%s|%s|%s|%s|\n' "--------------" "-----------------:" "-------------:" "---------------------:"
 for chart in "${charts[@]}"; do
-  cs_ms="$(mean_ms "$chartsmith" template "$release" "$root/fixtures/charts/$chart/tera")"
-  helm_ms="$(mean_ms "$helm" template "$release" "$root/fixtures/charts/$chart/go")"
+  cs_ms="$(mean_ms true "$chartsmith" template "$release" "$root/fixtures/charts/$chart/tera")"
+  helm_ms="$(mean_ms true "$helm" template "$release" "$root/fixtures/charts/$chart/go")"
   ratio="$(awk -v a="$helm_ms" -v b="$cs_ms" 'BEGIN { printf "%.1f×", a / b }')"
   printf '| %-12s | %16s | %12s | %20s |\n' "$chart" "$cs_ms" "$helm_ms" "$ratio"
 done
