@@ -77,14 +77,23 @@ pub struct RemoteFlags {
     /// Reach OCI registries over plain HTTP instead of HTTPS.
     #[arg(long = "plain-http")]
     pub plain_http: bool,
-    /// Trust only the CA certificates of this PEM file for OCI registries.
+    /// How registries' certificates are checked, and the client certificate.
+    #[command(flatten)]
+    pub tls: TlsFlags,
+}
+
+/// Helm's TLS flags: for OCI registries on every remote verb, recorded with the repository by
+/// `repo add`.
+#[derive(Debug, Clone, Args, Default)]
+pub struct TlsFlags {
+    /// Trust only the CA certificates of this PEM file.
     #[arg(long = "ca-file", value_name = "FILE")]
     pub ca_file: Option<PathBuf>,
-    /// Do not check OCI registries' TLS certificates (the connection can be read and changed by
+    /// Do not check the server's TLS certificate (the connection can be read and changed by
     /// anyone in between).
     #[arg(long = "insecure-skip-tls-verify")]
     pub insecure_skip_tls_verify: bool,
-    /// A client certificate (PEM) for registries that require one (mTLS).
+    /// A client certificate (PEM) for servers that require one (mTLS).
     #[arg(long = "cert-file", value_name = "FILE", requires = "key_file")]
     pub cert_file: Option<PathBuf>,
     /// The client certificate's private key (PEM).
@@ -92,17 +101,27 @@ pub struct RemoteFlags {
     pub key_file: Option<PathBuf>,
 }
 
+impl TlsFlags {
+    /// The library's options, with every file as an absolute path (so that a recorded
+    /// repository keeps working from any directory).
+    pub fn options(&self) -> chartsmith::repositories::TlsOptions {
+        let absolute =
+            |f: &Option<PathBuf>| f.clone().map(|f| std::path::absolute(&f).unwrap_or(f));
+        chartsmith::repositories::TlsOptions {
+            ca_file: absolute(&self.ca_file),
+            insecure_skip_tls_verify: self.insecure_skip_tls_verify,
+            cert_file: absolute(&self.cert_file),
+            key_file: absolute(&self.key_file),
+        }
+    }
+}
+
 impl RemoteFlags {
     /// The repository settings of the environment with these flags.
     pub fn settings(&self) -> chartsmith::repositories::RepoSettings {
         chartsmith::repositories::RepoSettings {
             plain_http: self.plain_http,
-            tls: chartsmith::repositories::TlsOptions {
-                ca_file: self.ca_file.clone(),
-                insecure_skip_tls_verify: self.insecure_skip_tls_verify,
-                cert_file: self.cert_file.clone(),
-                key_file: self.key_file.clone(),
-            },
+            tls: self.tls.options(),
             ..chartsmith::repositories::RepoSettings::from_env()
         }
     }
@@ -378,18 +397,9 @@ pub struct RepoAddArgs {
     /// repository's own scheme, host and port).
     #[arg(long = "pass-credentials")]
     pub pass_credentials: bool,
-    /// Trust only the CA certificates of this PEM file for this repository (recorded with it).
-    #[arg(long = "ca-file", value_name = "FILE")]
-    pub ca_file: Option<PathBuf>,
-    /// Do not check this repository's TLS certificate (recorded with it).
-    #[arg(long = "insecure-skip-tls-verify")]
-    pub insecure_skip_tls_verify: bool,
-    /// A client certificate (PEM) for this repository (recorded with it).
-    #[arg(long = "cert-file", value_name = "FILE", requires = "key_file")]
-    pub cert_file: Option<PathBuf>,
-    /// The client certificate's private key (PEM, recorded with it).
-    #[arg(long = "key-file", value_name = "FILE", requires = "cert_file")]
-    pub key_file: Option<PathBuf>,
+    /// TLS settings for this repository (recorded with it).
+    #[command(flatten)]
+    pub tls: TlsFlags,
 }
 
 /// `chartsmith repo update`.

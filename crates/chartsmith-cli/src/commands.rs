@@ -315,16 +315,17 @@ fn run_repo(command: RepoCommand) -> Result<()> {
                 (None, true) => Some(read_password_stdin()?),
                 (None, false) => None,
             };
+            let tls = args.tls.options();
             let repository = repos::Repository {
                 name: args.name.clone(),
                 url: args.url.clone(),
                 username: args.username,
                 password,
                 pass_credentials_all: args.pass_credentials,
-                ca_file: args.ca_file.map(|f| std::path::absolute(&f).unwrap_or(f)),
-                insecure_skip_tls_verify: args.insecure_skip_tls_verify,
-                cert_file: args.cert_file.map(|f| std::path::absolute(&f).unwrap_or(f)),
-                key_file: args.key_file.map(|f| std::path::absolute(&f).unwrap_or(f)),
+                ca_file: tls.ca_file,
+                insecure_skip_tls_verify: tls.insecure_skip_tls_verify,
+                cert_file: tls.cert_file,
+                key_file: tls.key_file,
             };
             crate::progress::spin(format!("Fetching {}/index.yaml", args.url), || {
                 repos::add(&settings, &repository)
