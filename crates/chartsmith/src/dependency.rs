@@ -12,14 +12,13 @@
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::chart::{Dependency, Metadata};
 use crate::constraint::{Constraint, parse_version};
 use crate::error::{Error, Result};
 use crate::loader::{self, LoadOptions};
 use crate::package::{PackageOptions, archive, source_date_epoch};
-use crate::repo::{IndexFile, RepoError, hex};
+use crate::repo::{IndexFile, RepoError};
 use crate::repositories::{self, RepoSettings};
 
 /// How deep `file://` dependencies may nest.
@@ -121,7 +120,7 @@ pub fn hash_requirements(requirements: &[Dependency], locked: &[LockedDependency
     text.push_str("],[");
     text.push_str(&lock.iter().map(go_text).collect::<Vec<_>>().join(","));
     text.push_str("]]");
-    format!("sha256:{}", hex(&Sha256::digest(text.as_bytes())))
+    crate::oci::digest_of(text.as_bytes())
 }
 
 /// A dependency as Go marshals Helm's `chart.Dependency` (kept as ordered pairs).
@@ -478,7 +477,7 @@ fn resolve(
         (resolved, loaded)
     };
     let mut downloaded = downloaded;
-    downloaded.locked.digest = format!("sha256:{}", hex(&Sha256::digest(&downloaded.bytes)));
+    downloaded.locked.digest = crate::oci::digest_of(&downloaded.bytes);
     if let Some(expected) = pinned.map(|l| l.digest.as_str()).filter(|d| !d.is_empty())
         && expected != downloaded.locked.digest
     {
@@ -613,6 +612,8 @@ fn local_dir(chart_dir: &Path, local: &str) -> std::result::Result<PathBuf, Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::repo::hex;
+    use sha2::{Digest, Sha256};
 
     fn write(dir: &Path, name: &str, text: &str) {
         let p = dir.join(name);

@@ -564,7 +564,7 @@ fn fetch_any(
         return Ok((f.file_name, f.bytes, f.digest));
     }
     let (file_name, bytes) = fetch_chart(settings, reference, range)?;
-    let digest = format!("sha256:{}", hex(&Sha256::digest(&bytes)));
+    let digest = crate::oci::digest_of(&bytes);
     Ok((file_name, bytes, digest))
 }
 
