@@ -15,4 +15,4 @@ elif [[ -n "${CI:-}" ]]; then
 else
   echo "test.sh: no OCI registry (scripts/install-registry.sh failed); the registry tests will be skipped" >&2
 fi
-cargo test --workspace --locked "$@"
+cargo test --workspace --locked --features chartsmith-cli/test-hooks "$@"

@@ -186,9 +186,10 @@ pub struct ValueFlags {
 /// The flags that shape rendering, shared by `template` and the release verbs.
 #[derive(Debug, Clone, Args)]
 pub struct RenderFlags {
-    /// Namespace of the release.
-    #[arg(short = 'n', long = "namespace", default_value = "default")]
-    pub namespace: String,
+    /// Namespace of the release (default: the kubeconfig context's with a cluster driver, else
+    /// `default`).
+    #[arg(short = 'n', long = "namespace", value_name = "NS")]
+    pub namespace: Option<String>,
     /// Kubernetes version for `Capabilities.KubeVersion` (default v1.35.0).
     #[arg(long = "kube-version", value_name = "VERSION")]
     pub kube_version: Option<String>,
@@ -214,7 +215,10 @@ impl RenderFlags {
         Ok(chartsmith::template::TemplateOptions {
             release: chartsmith::engine::Release {
                 name: name.to_string(),
-                namespace: self.namespace.clone(),
+                namespace: self
+                    .namespace
+                    .clone()
+                    .unwrap_or_else(|| "default".to_string()),
                 ..Default::default()
             },
             capabilities: self.capabilities()?,

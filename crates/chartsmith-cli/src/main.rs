@@ -1,6 +1,7 @@
 //! The `chartsmith` command: clap arguments → settings → one library call per verb.
 
 mod args;
+mod backend;
 mod commands;
 mod lint;
 mod progress;

@@ -3,38 +3,91 @@
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Result;
 use chartsmith::action::{
-    self, Configuration, DeployOptions, RollbackOptions, UninstallOptions, ValuesMode,
+    self, DeployOptions, DryRun, RollbackOptions, UninstallOptions, ValuesMode,
 };
-use chartsmith::cluster::DirectoryCluster;
 use chartsmith::release::{Release, Timestamp};
-use chartsmith::storage::{LocalDriver, STATE_DIR_ENV};
 use clap::{Args, Subcommand, ValueEnum};
 
 use crate::args::{Format, ValueFlags};
+use crate::backend::{Backend, TargetFlags};
 use crate::commands::{json, out};
 
-/// Where the state lives, and where manifests go.
+/// `-n/--namespace` of the release verbs that take no chart.
 #[derive(Debug, Clone, Args)]
-pub struct StateFlags {
-    /// The state directory (default: `$CHARTSMITH_STATE_DIR`, else `.chartsmith`).
-    #[arg(long = "state-dir", value_name = "DIR", global = true)]
-    pub state_dir: Option<PathBuf>,
+pub struct NamespaceFlag {
+    /// The release namespace (default: the kubeconfig context's with a cluster driver, else
+    /// `default`).
+    #[arg(short = 'n', long = "namespace", value_name = "NS")]
+    pub namespace: Option<String>,
 }
 
-impl StateFlags {
-    fn dir(&self) -> PathBuf {
-        self.state_dir
-            .clone()
-            .or_else(|| {
-                std::env::var_os(STATE_DIR_ENV)
-                    .filter(|d| !d.is_empty())
-                    .map(PathBuf::from)
-            })
-            .unwrap_or_else(|| PathBuf::from(".chartsmith"))
+/// `--dry-run[=client|server]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DryRunMode {
+    /// Render only; contact no cluster.
+    Client,
+    /// Also have the API server check the resources (nothing is persisted).
+    Server,
+}
+
+/// `--wait` and `--timeout`.
+#[derive(Debug, Clone, Args)]
+pub struct WaitFlags {
+    /// Wait until the release's resources are ready (Deployments available, Jobs complete...).
+    #[arg(long = "wait")]
+    pub wait: bool,
+    /// How long to wait (Go duration: `5m0s`, `90s`, `1h`).
+    #[arg(long = "timeout", default_value = "5m0s", value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: Duration,
+}
+
+impl WaitFlags {
+    fn wait(&self) -> Option<Duration> {
+        self.wait.then_some(self.timeout)
     }
+}
+
+/// Parses a Go duration (`1h2m3s`, `300ms`, `90s`, `5m0s`): Helm's `--timeout` syntax. Written
+/// here because the duration crates read other syntaxes (`5 min`, ISO 8601), not Go's.
+fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
+    let bad = || format!("invalid duration {text:?}: expected e.g. 5m0s, 90s, 1h");
+    if text == "0" {
+        return Ok(Duration::ZERO);
+    }
+    let mut total = 0f64;
+    let mut rest = text;
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(bad)?;
+        let number: f64 = rest[..digits].parse().map_err(|_| bad())?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let scale = match &rest[..unit_len] {
+            "h" => 3600.0,
+            "m" => 60.0,
+            "s" => 1.0,
+            "ms" => 1e-3,
+            "us" | "µs" => 1e-6,
+            "ns" => 1e-9,
+            _ => return Err(bad()),
+        };
+        total += number * scale;
+        rest = &rest[unit_len..];
+    }
+    if !total.is_finite() || total > 1e9 {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs_f64(total))
 }
 
 /// Flags shared by `install` and `upgrade`.
@@ -57,21 +110,41 @@ pub struct DeployFlags {
     /// A description to record instead of the default.
     #[arg(long = "description")]
     pub description: Option<String>,
-    /// Render and show the release without recording or writing anything.
-    #[arg(long = "dry-run")]
-    pub dry_run: bool,
+    /// Render and show the release without recording or applying anything (`--dry-run` or
+    /// `--dry-run=client`); `--dry-run=server` also has the API server check the resources.
+    #[arg(
+        long = "dry-run",
+        value_enum,
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "client",
+        value_name = "MODE"
+    )]
+    pub dry_run: Option<DryRunMode>,
     /// Keep at most N revisions (0: no limit).
     #[arg(long = "history-max", default_value_t = 10, value_name = "N")]
     pub history_max: usize,
-    /// Write the manifests here instead of the state directory's `releases/NAME/manifests/`.
+    /// Create the release namespace if it does not exist.
+    #[arg(long = "create-namespace")]
+    pub create_namespace: bool,
+    /// Adopt existing resources that no release owns (or another release owns).
+    #[arg(long = "take-ownership")]
+    pub take_ownership: bool,
+    /// Take over fields that other field managers own (server-side apply conflicts).
+    #[arg(long = "force-conflicts")]
+    pub force_conflicts: bool,
+    /// Waiting for readiness.
+    #[command(flatten)]
+    pub wait: WaitFlags,
+    /// Write the manifests here instead of the state directory's `releases/NS/NAME/manifests/`.
     #[arg(long = "output-dir", value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value_t)]
     pub output: Format,
-    /// State directory.
+    /// Where releases live.
     #[command(flatten)]
-    pub state: StateFlags,
+    pub target: TargetFlags,
 }
 
 /// `chartsmith install`.
@@ -115,12 +188,18 @@ pub struct RollbackArgs {
     /// Keep at most N revisions (0: no limit).
     #[arg(long = "history-max", default_value_t = 10, value_name = "N")]
     pub history_max: usize,
+    /// Waiting for readiness.
+    #[command(flatten)]
+    pub wait: WaitFlags,
     /// Write the manifests here instead of the state directory.
     #[arg(long = "output-dir", value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
-    /// State directory.
+    /// The release namespace.
     #[command(flatten)]
-    pub state: StateFlags,
+    pub namespace: NamespaceFlag,
+    /// Where releases live.
+    #[command(flatten)]
+    pub target: TargetFlags,
 }
 
 /// `chartsmith uninstall`.
@@ -137,9 +216,12 @@ pub struct UninstallArgs {
     /// The directory the manifests were written to, if not the state directory.
     #[arg(long = "output-dir", value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
-    /// State directory.
+    /// The release namespace.
     #[command(flatten)]
-    pub state: StateFlags,
+    pub namespace: NamespaceFlag,
+    /// Where releases live.
+    #[command(flatten)]
+    pub target: TargetFlags,
 }
 
 /// `chartsmith list`.
@@ -148,12 +230,18 @@ pub struct ListArgs {
     /// Show releases of every status, not only deployed and failed ones.
     #[arg(short = 'a', long = "all")]
     pub all: bool,
+    /// List the releases of every namespace.
+    #[arg(short = 'A', long = "all-namespaces")]
+    pub all_namespaces: bool,
     /// Output format (`yaml` prints a table).
     #[arg(short = 'o', long = "output", value_enum, default_value_t)]
     pub output: Format,
-    /// State directory.
+    /// The release namespace.
     #[command(flatten)]
-    pub state: StateFlags,
+    pub namespace: NamespaceFlag,
+    /// Where releases live.
+    #[command(flatten)]
+    pub target: TargetFlags,
 }
 
 /// `chartsmith history`.
@@ -167,9 +255,12 @@ pub struct HistoryArgs {
     /// Output format (`yaml` prints a table).
     #[arg(short = 'o', long = "output", value_enum, default_value_t)]
     pub output: Format,
-    /// State directory.
+    /// The release namespace.
     #[command(flatten)]
-    pub state: StateFlags,
+    pub namespace: NamespaceFlag,
+    /// Where releases live.
+    #[command(flatten)]
+    pub target: TargetFlags,
 }
 
 /// `chartsmith status`.
@@ -183,9 +274,12 @@ pub struct StatusArgs {
     /// Output format (`yaml` prints a summary; `json` the release record).
     #[arg(short = 'o', long = "output", value_enum, default_value_t)]
     pub output: Format,
-    /// State directory.
+    /// The release namespace.
     #[command(flatten)]
-    pub state: StateFlags,
+    pub namespace: NamespaceFlag,
+    /// Where releases live.
+    #[command(flatten)]
+    pub target: TargetFlags,
 }
 
 /// What `get` prints.
@@ -220,9 +314,12 @@ pub struct GetArgs {
     /// Output format (for `values`; `json` prints the whole record for `all`).
     #[arg(short = 'o', long = "output", value_enum, default_value_t)]
     pub output: Format,
-    /// State directory.
+    /// The release namespace.
     #[command(flatten)]
-    pub state: StateFlags,
+    pub namespace: NamespaceFlag,
+    /// Where releases live.
+    #[command(flatten)]
+    pub target: TargetFlags,
 }
 
 /// `chartsmith diff`.
@@ -278,9 +375,12 @@ pub struct DiffRollbackArgs {
     /// Output format (`yaml` prints unified diffs).
     #[arg(short = 'o', long = "output", value_enum, default_value_t)]
     pub output: Format,
-    /// State directory.
+    /// The release namespace.
     #[command(flatten)]
-    pub state: StateFlags,
+    pub namespace: NamespaceFlag,
+    /// Where releases live.
+    #[command(flatten)]
+    pub target: TargetFlags,
 }
 
 /// An exit status other than 0 or 1, returned as an error so that output is flushed first.
@@ -294,45 +394,6 @@ impl std::fmt::Display for Exit {
 }
 
 impl std::error::Error for Exit {}
-
-/// The test hooks the integration tests use to interrupt or slow an operation after its pending
-/// revision is written.
-fn after_pending(_: &Release) {
-    if std::env::var_os("CHARTSMITH_TEST_CRASH_AFTER_PENDING").is_some_and(|v| v == "1") {
-        std::process::exit(137);
-    }
-    if let Some(ms) = std::env::var("CHARTSMITH_TEST_PAUSE_AFTER_PENDING_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
-        std::thread::sleep(std::time::Duration::from_millis(ms));
-    }
-}
-
-struct Context {
-    driver: LocalDriver,
-    cluster: DirectoryCluster,
-}
-
-impl Context {
-    fn new(state: &StateFlags, output_dir: Option<&PathBuf>) -> Context {
-        let dir = state.dir();
-        Context {
-            cluster: match output_dir {
-                Some(out) => DirectoryCluster::Fixed(out.clone()),
-                None => DirectoryCluster::StateDir(dir.clone()),
-            },
-            driver: LocalDriver::new(dir),
-        }
-    }
-
-    fn config(&self) -> Configuration<'_> {
-        Configuration {
-            after_pending: Some(&after_pending),
-            ..Configuration::new(&self.driver, &self.cluster)
-        }
-    }
-}
 
 fn ansic(t: Option<Timestamp>) -> String {
     t.map(|t| t.strftime("%a %b %e %H:%M:%S %Y").to_string())
@@ -378,17 +439,49 @@ impl DeployFlags {
         Ok(chartsmith::loader::load(self.source.local(&self.chart)?)?)
     }
 
-    fn options(&self, install: bool, values_mode: ValuesMode) -> Result<DeployOptions> {
+    fn options(
+        &self,
+        backend: &Backend,
+        install: bool,
+        values_mode: ValuesMode,
+    ) -> Result<DeployOptions> {
+        let config = backend.config();
         Ok(DeployOptions {
-            namespace: self.render.namespace.clone(),
+            namespace: backend.namespace(self.render.namespace.as_deref()),
             install,
             values_mode,
             description: self.description.clone(),
-            dry_run: self.dry_run,
+            dry_run: match self.dry_run {
+                None => DryRun::None,
+                Some(DryRunMode::Client) => DryRun::Client,
+                Some(DryRunMode::Server) => DryRun::Server,
+            },
             history_max: self.history_max,
-            capabilities: self.render.capabilities()?,
+            // Discovery is skipped for a client dry run: it contacts no cluster.
+            capabilities: if self.dry_run == Some(DryRunMode::Client) {
+                self.render.capabilities()?
+            } else {
+                config.capabilities(
+                    self.render.kube_version.as_deref(),
+                    &self.render.api_versions,
+                )?
+            },
             skip_schema_validation: self.render.skip_schema_validation,
+            create_namespace: self.create_namespace,
+            take_ownership: self.take_ownership,
+            force_conflicts: self.force_conflicts,
+            wait: self.wait.wait(),
         })
+    }
+
+    /// The release text of install and upgrade: the status, with the target used.
+    fn print(&self, backend: &Backend, release: &Release, header: &str) -> Result<()> {
+        let header = if self.output == Format::Yaml && self.dry_run.is_none() {
+            format!("{header}TARGET: {}\n", backend.describe())
+        } else {
+            header.to_string()
+        };
+        print_release(release, self.output, &header)
     }
 }
 
@@ -409,15 +502,15 @@ pub fn run_install(args: InstallArgs) -> Result<()> {
     let d = &args.deploy;
     let chart = d.load_chart()?;
     let values = d.values.to_options().merge()?;
-    let context = Context::new(&d.state, d.output_dir.as_ref());
+    let backend = d.target.connect(d.output_dir.as_ref())?;
     let release = action::install(
-        &context.config(),
+        &backend.config(),
         &d.name,
         &chart,
         &values,
-        &d.options(false, ValuesMode::Default)?,
+        &d.options(&backend, false, ValuesMode::Default)?,
     )?;
-    print_release(&release, d.output, "")
+    d.print(&backend, &release, "")
 }
 
 /// `upgrade`.
@@ -425,18 +518,18 @@ pub fn run_upgrade(args: UpgradeArgs) -> Result<()> {
     let d = &args.deploy;
     let chart = d.load_chart()?;
     let values = d.values.to_options().merge()?;
-    let context = Context::new(&d.state, d.output_dir.as_ref());
+    let backend = d.target.connect(d.output_dir.as_ref())?;
     let mode = values_mode(
         args.reuse_values,
         args.reset_values,
         args.reset_then_reuse_values,
     );
     let release = action::upgrade(
-        &context.config(),
+        &backend.config(),
         &d.name,
         &chart,
         &values,
-        &d.options(args.install, mode)?,
+        &d.options(&backend, args.install, mode)?,
     )?;
     let header = if release.version == 1 {
         format!(
@@ -446,35 +539,46 @@ pub fn run_upgrade(args: UpgradeArgs) -> Result<()> {
     } else {
         format!("Release \"{}\" has been upgraded.\n", release.name)
     };
-    print_release(&release, d.output, &header)
+    d.print(&backend, &release, &header)
 }
 
 /// `rollback`.
 pub fn run_rollback(args: RollbackArgs) -> Result<()> {
-    let context = Context::new(&args.state, args.output_dir.as_ref());
+    let backend = args.target.connect(args.output_dir.as_ref())?;
+    let namespace = backend.namespace(args.namespace.namespace.as_deref());
     let options = RollbackOptions {
         dry_run: args.dry_run,
         history_max: args.history_max,
+        wait: args.wait.wait(),
     };
-    action::rollback(&context.config(), &args.name, args.revision, &options)?;
+    action::rollback(
+        &backend.config(),
+        &namespace,
+        &args.name,
+        args.revision,
+        &options,
+    )?;
     out("Rollback complete.\n")
 }
 
 /// `uninstall`.
 pub fn run_uninstall(args: UninstallArgs) -> Result<()> {
-    let context = Context::new(&args.state, args.output_dir.as_ref());
+    let backend = args.target.connect(args.output_dir.as_ref())?;
+    let namespace = backend.namespace(args.namespace.namespace.as_deref());
     let options = UninstallOptions {
         keep_history: args.keep_history,
         description: args.description.clone(),
     };
-    action::uninstall(&context.config(), &args.name, &options)?;
+    action::uninstall(&backend.config(), &namespace, &args.name, &options)?;
     out(&format!("release \"{}\" uninstalled\n", args.name))
 }
 
 /// `list`.
 pub fn run_list(args: ListArgs) -> Result<()> {
-    let context = Context::new(&args.state, None);
-    let releases = action::list(&context.config(), args.all)?;
+    let backend = args.target.connect(None)?;
+    let namespace =
+        (!args.all_namespaces).then(|| backend.namespace(args.namespace.namespace.as_deref()));
+    let releases = action::list(&backend.config(), namespace.as_deref(), args.all)?;
     match args.output {
         Format::Json => {
             let rows: Vec<_> = releases
@@ -544,8 +648,9 @@ fn table(rows: &[Vec<String>]) -> String {
 
 /// `history`.
 pub fn run_history(args: HistoryArgs) -> Result<()> {
-    let context = Context::new(&args.state, None);
-    let history = action::history(&context.config(), &args.name, args.max)?;
+    let backend = args.target.connect(None)?;
+    let namespace = backend.namespace(args.namespace.namespace.as_deref());
+    let history = action::history(&backend.config(), &namespace, &args.name, args.max)?;
     match args.output {
         Format::Json => {
             let rows: Vec<_> = history
@@ -591,15 +696,17 @@ pub fn run_history(args: HistoryArgs) -> Result<()> {
 
 /// `status`.
 pub fn run_status(args: StatusArgs) -> Result<()> {
-    let context = Context::new(&args.state, None);
-    let release = action::get(&context.config(), &args.name, args.revision)?;
+    let backend = args.target.connect(None)?;
+    let namespace = backend.namespace(args.namespace.namespace.as_deref());
+    let release = action::get(&backend.config(), &namespace, &args.name, args.revision)?;
     print_release(&release, args.output, "")
 }
 
 /// `get`.
 pub fn run_get(args: GetArgs) -> Result<()> {
-    let context = Context::new(&args.state, None);
-    let r = action::get(&context.config(), &args.name, args.revision)?;
+    let backend = args.target.connect(None)?;
+    let namespace = backend.namespace(args.namespace.namespace.as_deref());
+    let r = action::get(&backend.config(), &namespace, &args.name, args.revision)?;
     let values = || {
         serde_json::Value::Object(if args.all {
             action::computed_values(&r)
@@ -655,8 +762,9 @@ pub fn run_diff(command: DiffCommand) -> Result<()> {
             let d = &args.deploy;
             let chart = d.load_chart()?;
             let values = d.values.to_options().merge()?;
-            let context = Context::new(&d.state, None);
+            let backend = d.target.connect(None)?;
             let options = d.options(
+                &backend,
                 false,
                 values_mode(
                     args.reuse_values,
@@ -665,7 +773,7 @@ pub fn run_diff(command: DiffCommand) -> Result<()> {
                 ),
             )?;
             let changes = action::diff_upgrade(
-                &context.config(),
+                &backend.config(),
                 &d.name,
                 &chart,
                 &values,
@@ -675,9 +783,11 @@ pub fn run_diff(command: DiffCommand) -> Result<()> {
             (changes, &args.diff, d.output)
         }
         DiffCommand::Rollback(args) => {
-            let context = Context::new(&args.state, None);
+            let backend = args.target.connect(None)?;
+            let namespace = backend.namespace(args.namespace.namespace.as_deref());
             let changes = action::diff_rollback(
-                &context.config(),
+                &backend.config(),
+                &namespace,
                 &args.name,
                 args.revision,
                 args.diff.show_secrets,

@@ -7,7 +7,7 @@ use crate::manifest::{self, Manifest};
 use crate::values::{self, Values};
 
 /// Options for [`template`].
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TemplateOptions {
     /// The release the chart is rendered for.
     pub release: Release,
@@ -18,6 +18,20 @@ pub struct TemplateOptions {
     /// Skip checking values against the charts' `values.schema.json` (Helm's
     /// `--skip-schema-validation`).
     pub skip_schema_validation: bool,
+    /// What the templates' `lookup` reads (`None`: `lookup` is empty, as with `helm template`).
+    pub lookup: Option<std::sync::Arc<dyn engine::Lookup>>,
+}
+
+impl std::fmt::Debug for TemplateOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TemplateOptions")
+            .field("release", &self.release)
+            .field("capabilities", &self.capabilities)
+            .field("limits", &self.limits)
+            .field("skip_schema_validation", &self.skip_schema_validation)
+            .field("lookup", &self.lookup.is_some())
+            .finish()
+    }
 }
 
 /// Why the rendered output cannot be produced, beyond template errors.
@@ -182,6 +196,7 @@ pub fn template(
         &options.release,
         &options.capabilities,
         &options.limits,
+        options.lookup.clone(),
     )?;
     let (manifests, hooks) = manifest::sort_manifests(&files.files).map_err(TemplateError::from)?;
     let mut crds = Vec::new();

@@ -26,7 +26,7 @@ fn ok(state: &Path, args: &[&str]) -> String {
 
 /// The manifests directory's files and their concatenated contents.
 fn tree(state: &Path) -> (Vec<String>, String) {
-    let dir = state.join("releases/demo/manifests");
+    let dir = state.join("releases/default/demo/manifests");
     let mut names: Vec<_> = std::fs::read_dir(&dir)
         .map(|d| {
             d.map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
@@ -52,6 +52,13 @@ fn install_upgrade_diff_rollback_history_uninstall() {
     let installed = ok(state, &["install", "demo", CHART, "-f", KIND]);
     assert!(
         installed.contains("STATUS: deployed") && installed.contains("NOTES:"),
+        "{installed}"
+    );
+    assert!(
+        installed.starts_with(&format!(
+            "TARGET: state directory {} (driver local)\nNAME: demo\n",
+            state.display()
+        )),
         "{installed}"
     );
     let (files_v1, text_v1) = tree(state);
@@ -135,6 +142,7 @@ fn install_upgrade_diff_rollback_history_uninstall() {
 }
 
 #[test]
+#[cfg(feature = "test-hooks")]
 fn concurrent_upgrades_one_wins_the_other_is_refused() {
     let state = tempfile::tempdir().unwrap();
     let state = state.path();
@@ -185,6 +193,7 @@ fn concurrent_upgrades_one_wins_the_other_is_refused() {
 }
 
 #[test]
+#[cfg(feature = "test-hooks")]
 fn a_killed_upgrade_stays_pending_and_rollback_recovers() {
     let state = tempfile::tempdir().unwrap();
     let state = state.path();
@@ -257,4 +266,143 @@ fn output_dir_and_missing_release_errors() {
     );
     let upgrade_missing = cs(state, &["upgrade", "nope", CHART]);
     assert!(stderr(&upgrade_missing).contains("\"nope\" has no deployed releases"));
+}
+
+#[test]
+fn the_same_name_in_two_namespaces_and_list_all_namespaces() {
+    let state = tempfile::tempdir().unwrap();
+    let state = state.path();
+    ok(state, &["install", "demo", CHART, "-f", KIND]);
+    ok(
+        state,
+        &[
+            "upgrade",
+            "--install",
+            "demo",
+            CHART,
+            "-f",
+            KIND,
+            "-n",
+            "apps",
+            "--create-namespace",
+            "--set",
+            "flask-app-chart.replicaCount=4",
+        ],
+    );
+    ok(state, &["upgrade", "demo", CHART, "-f", KIND, "-n", "apps"]);
+    assert!(state.join("releases/apps/demo/manifests").is_dir());
+    assert!(state.join("releases/default/demo/manifests").is_dir());
+    let rows = |args: &[&str]| -> Vec<(String, String, String)> {
+        let listed: Vec<serde_json::Value> =
+            serde_json::from_str(&ok(state, &[args, &["-o", "json"]].concat())).unwrap();
+        listed
+            .iter()
+            .map(|r| {
+                (
+                    r["namespace"].as_str().unwrap().to_string(),
+                    r["name"].as_str().unwrap().to_string(),
+                    r["revision"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        rows(&["list", "-A"]),
+        [
+            ("apps".into(), "demo".into(), "2".into()),
+            ("default".into(), "demo".into(), "1".into())
+        ]
+    );
+    assert_eq!(
+        rows(&["list"]),
+        [("default".into(), "demo".into(), "1".into())]
+    );
+    assert_eq!(
+        rows(&["list", "-n", "apps"]),
+        [("apps".into(), "demo".into(), "2".into())]
+    );
+    let table = ok(state, &["list", "--all-namespaces"]);
+    assert_eq!(table.lines().count(), 3, "{table}");
+    // Every release verb takes -n.
+    assert!(ok(state, &["status", "demo", "-n", "apps"]).contains("NAMESPACE: apps"));
+    assert!(
+        ok(
+            state,
+            &["get", "values", "demo", "-n", "apps", "--revision", "1"]
+        )
+        .contains("replicaCount: 4")
+    );
+    assert_eq!(history_json_in(state, "apps").len(), 2, "history -n apps");
+    assert_eq!(history_json_in(state, "default").len(), 1);
+    let diff = cs(
+        state,
+        &[
+            "diff",
+            "rollback",
+            "demo",
+            "1",
+            "-n",
+            "apps",
+            "--detailed-exitcode",
+        ],
+    );
+    // Revision 1 in apps had 4 replicas; the default namespace's release is not involved.
+    assert_eq!(diff.status.code(), Some(2), "{}", stderr(&diff));
+    assert!(
+        stdout(&diff).contains("+  replicas: 4"),
+        "{}",
+        stdout(&diff)
+    );
+    ok(state, &["rollback", "demo", "1", "-n", "apps"]);
+    ok(state, &["uninstall", "demo", "-n", "apps"]);
+    assert_eq!(
+        rows(&["list", "-A"]),
+        [("default".into(), "demo".into(), "1".into())]
+    );
+    let missing = cs(state, &["status", "demo", "-n", "apps"]);
+    assert!(
+        stderr(&missing).contains("not found"),
+        "{}",
+        stderr(&missing)
+    );
+}
+
+fn history_json_in(state: &Path, namespace: &str) -> Vec<serde_json::Value> {
+    serde_json::from_str(&ok(
+        state,
+        &["history", "demo", "-n", namespace, "-o", "json"],
+    ))
+    .expect("history JSON")
+}
+
+#[test]
+fn a_state_directory_from_before_namespaces_keeps_working() {
+    let state = tempfile::tempdir().unwrap();
+    let state = state.path();
+    ok(state, &["install", "demo", CHART, "-f", KIND, "-n", "apps"]);
+    // Move it into the layout of earlier versions: releases/NAME/.
+    std::fs::rename(
+        state.join("releases/apps/demo"),
+        state.join("releases/demo"),
+    )
+    .unwrap();
+    std::fs::remove_dir(state.join("releases/apps")).unwrap();
+    assert!(ok(state, &["list", "-A"]).contains("apps"));
+    assert!(cs(state, &["status", "demo"]).status.code() == Some(1));
+    ok(state, &["upgrade", "demo", CHART, "-f", KIND, "-n", "apps"]);
+    assert!(state.join("releases/demo/v2.json").exists());
+    assert!(state.join("releases/demo/manifests").is_dir());
+    assert_eq!(history_json_in(state, "apps").len(), 2);
+}
+
+#[test]
+fn the_cluster_drivers_say_what_they_need() {
+    let state = tempfile::tempdir().unwrap();
+    let bogus = cs(state.path(), &["list", "--driver", "sql"]);
+    assert_eq!(bogus.status.code(), Some(2), "{}", stderr(&bogus));
+    let env = cmd(state.path(), &["list"])
+        .env("CHARTSMITH_DRIVER", "sql")
+        .output()
+        .unwrap();
+    assert_eq!(env.status.code(), Some(2), "{}", stderr(&env));
 }

@@ -1,7 +1,9 @@
 use std::path::Path;
 
+use super::upgrade::upgrade_values;
 use super::*;
-use crate::cluster::DirectoryCluster;
+use crate::cluster::testing::FakeCluster;
+use crate::cluster::{DirectoryCluster, Target};
 use crate::storage::{LocalDriver, MemoryDriver};
 
 fn chart(version: &str) -> Chart {
@@ -50,7 +52,7 @@ fn values(pairs: &str) -> Values {
 
 fn statuses(driver: &dyn Driver, name: &str) -> Vec<(u64, Status, String)> {
     driver
-        .history(name)
+        .history("default", name)
         .unwrap()
         .into_iter()
         .map(|r| (r.version, r.info.status, r.info.description))
@@ -78,7 +80,7 @@ fn lifecycle_with_helms_statuses_and_descriptions() {
         ..Configuration::new(&driver, &cluster)
     };
     let options = DeployOptions::default();
-    let dir = cluster.dir("web");
+    let dir = cluster.dir("default", "web");
 
     let r1 = install(&config, "web", &chart("0.1.0"), &values(""), &options).unwrap();
     assert_eq!(r1.info.status, Status::Deployed);
@@ -107,7 +109,14 @@ fn lifecycle_with_helms_statuses_and_descriptions() {
         ["001-configmap-web-extra.yaml", "002-deployment-web.yaml"]
     );
 
-    let r3 = rollback(&config, "web", Some(1), &RollbackOptions::default()).unwrap();
+    let r3 = rollback(
+        &config,
+        "default",
+        "web",
+        Some(1),
+        &RollbackOptions::default(),
+    )
+    .unwrap();
     assert_eq!(r3.version, 3);
     assert_eq!(r3.manifest, r1.manifest);
     assert_eq!(r3.chart.metadata.version, "0.1.0");
@@ -123,6 +132,7 @@ fn lifecycle_with_helms_statuses_and_descriptions() {
 
     let gone = uninstall(
         &config,
+        "default",
         "web",
         &UninstallOptions {
             keep_history: true,
@@ -133,8 +143,8 @@ fn lifecycle_with_helms_statuses_and_descriptions() {
     assert_eq!(gone.info.status, Status::Uninstalled);
     assert_eq!(gone.info.deleted, Some(clock()));
     assert!(!dir.exists());
-    assert!(list(&config, false).unwrap().is_empty());
-    let all = list(&config, true).unwrap();
+    assert!(list(&config, None, false).unwrap().is_empty());
+    let all = list(&config, None, true).unwrap();
     assert_eq!(
         (all[0].version, all[0].info.status),
         (3, Status::Uninstalled)
@@ -143,8 +153,8 @@ fn lifecycle_with_helms_statuses_and_descriptions() {
         upgrade(&config, "web", &chart("0.1.0"), &values(""), &options),
         Err(crate::Error::Action(ActionError::NoDeployedReleases(_)))
     ));
-    uninstall(&config, "web", &UninstallOptions::default()).unwrap();
-    assert!(driver.history("web").unwrap().is_empty());
+    uninstall(&config, "default", "web", &UninstallOptions::default()).unwrap();
+    assert!(driver.history("default", "web").unwrap().is_empty());
 }
 
 #[test]
@@ -271,7 +281,7 @@ fn an_interrupted_upgrade_stays_pending_and_rollback_recovers() {
     }));
     assert!(result.is_err());
     assert_eq!(
-        get(&config, "db", None).unwrap().info.status,
+        get(&config, "default", "db", None).unwrap().info.status,
         Status::PendingUpgrade
     );
     // The lock died with the operation, but the pending revision blocks another upgrade.
@@ -284,7 +294,7 @@ fn an_interrupted_upgrade_stays_pending_and_rollback_recovers() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("pending-upgrade"), "{err}");
-    let r = rollback(&config, "db", None, &RollbackOptions::default()).unwrap();
+    let r = rollback(&config, "default", "db", None, &RollbackOptions::default()).unwrap();
     assert_eq!(
         (r.version, r.info.description.as_str()),
         (3, "Rollback to 1")
@@ -308,7 +318,7 @@ fn a_held_lock_refuses_a_second_operation() {
     let driver = MemoryDriver::default();
     let cluster = DirectoryCluster::Fixed(tempfile::tempdir().unwrap().path().join("out"));
     let config = Configuration::new(&driver, &cluster);
-    let _held = driver.lock("x", "upgrade").unwrap();
+    let _held = driver.lock("default", "x", "upgrade").unwrap();
     let err = install(
         &config,
         "x",
@@ -345,13 +355,13 @@ fn history_max_prunes_but_keeps_the_deployed_revision() {
         .unwrap();
     }
     let versions: Vec<_> = driver
-        .history("p")
+        .history("default", "p")
         .unwrap()
         .iter()
         .map(|r| r.version)
         .collect();
     assert_eq!(versions, [4, 5]);
-    assert_eq!(history(&config, "p", 1).unwrap()[0].version, 5);
+    assert_eq!(history(&config, "default", "p", 1).unwrap()[0].version, 5);
 }
 
 #[test]
@@ -360,12 +370,339 @@ fn dry_run_stores_nothing() {
     let cluster = DirectoryCluster::Fixed(tempfile::tempdir().unwrap().path().join("out"));
     let config = Configuration::new(&driver, &cluster);
     let options = DeployOptions {
-        dry_run: true,
+        dry_run: DryRun::Client,
         install: true,
         ..DeployOptions::default()
     };
     let r = upgrade(&config, "d", &chart("0.1.0"), &values(""), &options).unwrap();
     assert_eq!(r.info.description, "Dry run complete");
-    assert!(driver.list().unwrap().is_empty());
-    assert!(!cluster.dir("d").exists());
+    assert!(driver.query(None).unwrap().is_empty());
+    assert!(!cluster.dir("default", "d").exists());
+}
+
+fn fake_chart(extra_templates: &[(&str, &str)], crds: &[(&str, &str)]) -> Chart {
+    let file = |name: &str, text: &str| crate::chart::File {
+        name: name.into(),
+        data: text.as_bytes().to_vec(),
+    };
+    let mut files = vec![
+        file("Chart.yaml", "apiVersion: v2\nname: app\nversion: 0.1.0\n"),
+        file("values.yaml", "keepCache: false\nextra: true\n"),
+        file(
+            "templates/web.yaml",
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ Release.Name }}-web\nspec:\n  ports:\n  - port: 80\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ Release.Name }}-web\n",
+        ),
+        file(
+            "templates/extra.yaml",
+            "{% if Values.extra %}apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ Release.Name }}-extra\n{% endif %}",
+        ),
+        file(
+            "templates/cache.yaml",
+            "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: {{ Release.Name }}-cache\n  annotations:\n    helm.sh/resource-policy: keep\n",
+        ),
+    ];
+    for (name, text) in extra_templates {
+        files.push(file(&format!("templates/{name}"), text));
+    }
+    for (name, text) in crds {
+        files.push(file(&format!("crds/{name}"), text));
+    }
+    crate::loader::from_files(files, "app", &crate::loader::LoadOptions::default()).unwrap()
+}
+
+fn in_ns(namespace: &str) -> DeployOptions {
+    DeployOptions {
+        namespace: namespace.into(),
+        ..DeployOptions::default()
+    }
+}
+
+#[test]
+fn the_same_name_lives_in_two_namespaces() {
+    let driver = MemoryDriver::default();
+    let cluster = FakeCluster::new();
+    cluster.create_namespace("apps", false).unwrap();
+    let config = Configuration::new(&driver, &cluster);
+    let chart = fake_chart(&[], &[]);
+    install(&config, "demo", &chart, &values(""), &in_ns("default")).unwrap();
+    install(&config, "demo", &chart, &values(""), &in_ns("apps")).unwrap();
+    upgrade(
+        &config,
+        "demo",
+        &chart,
+        &values("extra=false"),
+        &in_ns("apps"),
+    )
+    .unwrap();
+    let all: Vec<_> = list(&config, None, false)
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.namespace, r.name, r.version))
+        .collect();
+    assert_eq!(
+        all,
+        [
+            ("apps".into(), "demo".into(), 2),
+            ("default".into(), "demo".into(), 1)
+        ]
+    );
+    assert_eq!(list(&config, Some("default"), false).unwrap().len(), 1);
+    assert!(cluster.object("ConfigMap", "apps", "demo-extra").is_none());
+    assert!(
+        cluster
+            .object("ConfigMap", "default", "demo-extra")
+            .is_some()
+    );
+    uninstall(&config, "apps", "demo", &UninstallOptions::default()).unwrap();
+    assert_eq!(get(&config, "default", "demo", None).unwrap().version, 1);
+    assert!(get(&config, "apps", "demo", None).is_err());
+}
+
+#[test]
+fn resources_are_stamped_applied_in_order_and_dropped_ones_deleted_except_kept() {
+    let driver = MemoryDriver::default();
+    let cluster = FakeCluster::new();
+    let config = Configuration::new(&driver, &cluster);
+    let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\n";
+    let chart = fake_chart(&[], &[("widgets.yaml", crd)]);
+    install(&config, "demo", &chart, &values(""), &in_ns("default")).unwrap();
+    assert_eq!(
+        cluster.calls(),
+        [
+            "install_crds CustomResourceDefinition widgets.example.com",
+            "apply ConfigMap demo-extra",
+            "apply PersistentVolumeClaim demo-cache",
+            "apply Service demo-web",
+            "apply Deployment demo-web",
+        ]
+    );
+    let svc = cluster.object("Service", "default", "demo-web").unwrap();
+    assert_eq!(
+        svc["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+        "Helm"
+    );
+    assert_eq!(
+        svc["metadata"]["annotations"]["meta.helm.sh/release-name"],
+        "demo"
+    );
+    assert_eq!(
+        svc["metadata"]["annotations"]["meta.helm.sh/release-namespace"],
+        "default"
+    );
+    // The stored manifest is the templates' output, without the stamps (as Helm stores it).
+    let stored = get(&config, "default", "demo", None).unwrap();
+    assert!(!stored.manifest.contains("meta.helm.sh"));
+    // An upgrade that drops the ConfigMap deletes it, and does not install CRDs again.
+    let before = cluster.calls().len();
+    upgrade(
+        &config,
+        "demo",
+        &chart,
+        &values("extra=false"),
+        &in_ns("default"),
+    )
+    .unwrap();
+    assert_eq!(
+        cluster.calls()[before..],
+        [
+            "apply PersistentVolumeClaim demo-cache",
+            "apply Service demo-web",
+            "apply Deployment demo-web",
+            "delete ConfigMap demo-extra",
+        ]
+    );
+    // Uninstall deletes in reverse order and keeps the PVC marked keep.
+    let before = cluster.calls().len();
+    uninstall(&config, "default", "demo", &UninstallOptions::default()).unwrap();
+    assert_eq!(
+        cluster.calls()[before..],
+        ["delete Deployment demo-web", "delete Service demo-web"]
+    );
+    assert_eq!(
+        cluster.objects(),
+        [
+            "PersistentVolumeClaim default/demo-cache",
+            "CustomResourceDefinition widgets.example.com",
+        ]
+    );
+}
+
+#[test]
+fn foreign_objects_conflict_unless_taken_over() {
+    let driver = MemoryDriver::default();
+    let cluster = FakeCluster::new();
+    cluster.insert(
+        "default",
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: demo-web\n  namespace: default\n",
+    );
+    let config = Configuration::new(&driver, &cluster);
+    let chart = fake_chart(&[], &[]);
+    let err = install(&config, "demo", &chart, &values(""), &in_ns("default")).unwrap_err();
+    assert!(
+        err.to_string().starts_with(
+            "Release \"demo\" failed: Service default/demo-web exists and cannot be imported into the current release: no release owns it"
+        ),
+        "{err}"
+    );
+    let r = get(&config, "default", "demo", None).unwrap();
+    assert_eq!(r.info.status, Status::Failed);
+    let options = DeployOptions {
+        take_ownership: true,
+        ..in_ns("default")
+    };
+    let r = upgrade(&config, "demo", &chart, &values(""), &options).unwrap();
+    assert_eq!(r.info.status, Status::Deployed);
+    let svc = cluster.object("Service", "default", "demo-web").unwrap();
+    assert_eq!(
+        svc["metadata"]["annotations"]["meta.helm.sh/release-name"],
+        "demo"
+    );
+}
+
+#[test]
+fn create_namespace_and_server_dry_run() {
+    let driver = MemoryDriver::default();
+    let cluster = FakeCluster::new();
+    let config = Configuration::new(&driver, &cluster);
+    let chart = fake_chart(&[], &[]);
+    // Without the namespace the API server refuses, and the failure is recorded.
+    let err = install(&config, "demo", &chart, &values(""), &in_ns("apps")).unwrap_err();
+    assert!(
+        err.to_string().contains("namespace apps: not found"),
+        "{err}"
+    );
+    assert_eq!(
+        get(&config, "apps", "demo", None).unwrap().info.status,
+        Status::Failed
+    );
+    uninstall(&config, "apps", "demo", &UninstallOptions::default()).unwrap();
+    let real = DeployOptions {
+        create_namespace: true,
+        ..in_ns("apps")
+    };
+    install(&config, "demo", &chart, &values(""), &real).unwrap();
+    assert!(
+        cluster
+            .calls()
+            .contains(&"create_namespace apps".to_string())
+    );
+    assert!(cluster.object("Service", "apps", "demo-web").is_some());
+    // --dry-run=server checks with the server and stores nothing.
+    let before = cluster.objects();
+    let dry = DeployOptions {
+        dry_run: DryRun::Server,
+        ..in_ns("apps")
+    };
+    let r = install(&config, "other", &chart, &values(""), &dry).unwrap();
+    assert_eq!(r.info.description, "Dry run complete");
+    assert!(driver.history("apps", "other").unwrap().is_empty());
+    assert!(
+        cluster
+            .calls()
+            .contains(&"apply Service other-web".to_string())
+    );
+    assert_eq!(cluster.objects(), before);
+    // The server's verdict counts: a conflict fails the dry run.
+    cluster.fail_on("apply", "other-web");
+    assert!(install(&config, "other", &chart, &values(""), &dry).is_err());
+    assert!(driver.history("apps", "other").unwrap().is_empty());
+}
+
+#[test]
+fn a_cluster_failure_records_a_failed_revision_and_a_race_says_in_progress() {
+    let driver = MemoryDriver::default();
+    let cluster = FakeCluster::new();
+    let config = Configuration::new(&driver, &cluster);
+    let chart = fake_chart(&[], &[]);
+    install(&config, "demo", &chart, &values(""), &in_ns("default")).unwrap();
+    cluster.fail_on("apply", "demo-web");
+    let err = upgrade(&config, "demo", &chart, &values(""), &in_ns("default")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Upgrade \"demo\" failed: Service demo-web: injected apply failure"
+    );
+    assert_eq!(
+        statuses(&driver, "demo")
+            .into_iter()
+            .map(|s| s.1)
+            .collect::<Vec<_>>(),
+        [Status::Deployed, Status::Failed]
+    );
+    // Another process wrote the next revision between our read and our write.
+    // Another process stored the revision this one is about to write (two machines raced past
+    // each other's locks): storing it again is reported as an operation in progress.
+    let err = super::deploy(
+        &config,
+        get(&config, "default", "demo", Some(2)).unwrap(),
+        super::Deploy {
+            operation: Operation::Upgrade,
+            previous: &[],
+            crds: Vec::new(),
+            history_max: 0,
+            apply: crate::cluster::ApplyOptions::default(),
+            wait: None,
+            done: String::new(),
+        },
+        |_| Ok(()),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("another operation is in progress for release demo"),
+        "{err}"
+    );
+}
+
+#[test]
+fn templates_lookup_live_objects_through_the_target() {
+    let driver = MemoryDriver::default();
+    let cluster = FakeCluster::new();
+    cluster.insert(
+        "default",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: existing\n  namespace: default\ndata:\n  password: c2VjcmV0\n",
+    );
+    let config = Configuration::new(&driver, &cluster);
+    let chart = fake_chart(
+        &[(
+            "reuse.yaml",
+            "{% set s = lookup(apiVersion=\"v1\", kind=\"Secret\", namespace=Release.Namespace, name=\"existing\") %}apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: reuse\ndata:\n  found: '{{ s | toJson }}'\n",
+        )],
+        &[],
+    );
+    let r = install(&config, "demo", &chart, &values(""), &in_ns("default")).unwrap();
+    assert!(
+        r.manifest.contains("\"password\":\"c2VjcmV0\""),
+        "{}",
+        r.manifest
+    );
+    // Without a cluster, lookup is empty.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = DirectoryCluster::StateDir(tmp.path().into());
+    let local = Configuration::new(&driver, &dir);
+    let r = install(&local, "other", &chart, &values(""), &in_ns("default")).unwrap();
+    assert!(r.manifest.contains("found: '{}'"), "{}", r.manifest);
+}
+
+#[test]
+fn capabilities_come_from_the_server_and_flags_override() {
+    let driver = MemoryDriver::default();
+    let mut caps = crate::engine::Capabilities::new(Some("1.30.2"), &[]).unwrap();
+    caps.api_versions = vec!["v1".into(), "example.com/v1".into()];
+    let cluster = FakeCluster::new().with_capabilities(caps);
+    let config = Configuration::new(&driver, &cluster);
+    let live = config.capabilities(None, &[]).unwrap();
+    assert_eq!(live.git_version(), "v1.30.2");
+    assert_eq!(live.api_versions, ["v1", "example.com/v1"]);
+    let flagged = config
+        .capabilities(Some("1.29"), &["extra/v9".to_string()])
+        .unwrap();
+    assert_eq!(flagged.git_version(), "v1.29.0");
+    assert_eq!(flagged.api_versions, ["v1", "example.com/v1", "extra/v9"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = DirectoryCluster::StateDir(tmp.path().into());
+    let local = Configuration::new(&driver, &dir);
+    assert_eq!(
+        local.capabilities(None, &[]).unwrap(),
+        crate::engine::Capabilities::default()
+    );
 }

@@ -167,12 +167,13 @@ fn describe(error: &tera::Error) -> String {
 pub(super) fn build_tera(
     sources: &[(String, String)],
     files: BTreeMap<String, Arc<Vec<File>>>,
+    lookup: Option<Arc<dyn super::Lookup>>,
 ) -> Result<Arc<Tera>, RenderError> {
     let mut tera = Tera::new();
     // Manifests are YAML: never HTML-escape.
     tera.autoescape_on(Vec::<&'static str>::new());
     let handle: Arc<OnceLock<Weak<Tera>>> = Arc::new(OnceLock::new());
-    register(&mut tera, &handle, Arc::new(files));
+    register(&mut tera, &handle, Arc::new(files), lookup);
     tera.add_raw_templates(sources.iter().map(|(n, s)| (n.as_str(), s.as_str())))
         .map_err(|e| {
             let message = e.to_string();
@@ -563,6 +564,7 @@ fn register(
     tera: &mut Tera,
     handle: &Arc<OnceLock<Weak<Tera>>>,
     files: Arc<BTreeMap<String, Arc<Vec<File>>>>,
+    lookup: Option<Arc<dyn super::Lookup>>,
 ) {
     // --- serialisation -------------------------------------------------------------------------
     tera.register_filter(
@@ -852,10 +854,28 @@ fn register(
         },
     );
     // --- cluster, versions, randomness -----------------------------------------------------------
-    tera.register_function("lookup", |_: Kwargs, _: &State| -> Value {
-        // No cluster is consulted while rendering: `lookup` is empty, as with `helm template`.
-        from_json(&Json::Object(Default::default()))
-    });
+    tera.register_function(
+        "lookup",
+        move |kw: Kwargs, _: &State| -> TeraResult<Value> {
+            // Without a cluster `lookup` is empty, as with `helm template`.
+            let Some(lookup) = &lookup else {
+                return Ok(from_json(&Json::Object(Default::default())));
+            };
+            let arg = |key: &str| -> TeraResult<String> {
+                Ok(kw.get::<String>(key)?.unwrap_or_default())
+            };
+            let (api_version, kind) = (arg("apiVersion")?, arg("kind")?);
+            let (namespace, name) = (arg("namespace")?, arg("name")?);
+            lookup
+                .lookup(&api_version, &kind, &namespace, &name)
+                .map(|v| from_json(&v))
+                .map_err(|e| {
+                    error(format!(
+                        "lookup {api_version} {kind} {namespace}/{name}: {e}"
+                    ))
+                })
+        },
+    );
     tera.register_function(
         "semverCompare",
         |kw: Kwargs, _: &State| -> TeraResult<bool> {

@@ -236,14 +236,34 @@ fn collect_scopes(
     }
 }
 
+/// The boxed error a [`Lookup`] returns.
+pub type LookupError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Reads live objects for the templates' `lookup` function (Helm's `lookup`). Read-only. A
+/// cluster backend implements it (see `crate::cluster::Target::lookup`); without one, `lookup`
+/// returns an empty map, as with `helm template`.
+pub trait Lookup: Send + Sync {
+    /// The object `namespace/name` of `api_version`/`kind` (an empty map when absent), or every
+    /// such object as a `List` when `name` is empty (of every namespace when `namespace` is
+    /// empty).
+    fn lookup(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Result<serde_json::Value, LookupError>;
+}
+
 /// Renders every template of `chart` (already processed by [`crate::values::compute`]) with the
-/// computed `values`.
+/// computed `values`. `lookup` answers the templates' `lookup` calls (empty when `None`).
 pub fn render(
     chart: &Chart,
     values: &Values,
     release: &Release,
     capabilities: &Capabilities,
     limits: &RenderLimits,
+    lookup: Option<std::sync::Arc<dyn Lookup>>,
 ) -> Result<RenderedFiles, RenderError> {
     let mut scopes = Vec::new();
     collect_scopes(chart, values, chart.name().to_string(), true, &mut scopes);
@@ -277,7 +297,7 @@ pub fn render(
         .collect();
     let limits = *limits;
     let job = move || -> Result<RenderedFiles, RenderError> {
-        let tera = functions::build_tera(&sources, files_by_chart)?;
+        let tera = functions::build_tera(&sources, files_by_chart, lookup)?;
         let mut out = RenderedFiles::default();
         functions::reset_budget(limits);
         let converted: Vec<(tera::Value, tera::Value)> = scopes

@@ -1,11 +1,15 @@
-//! The embedded store: one JSON file per revision under a state directory.
+//! The embedded store: one JSON file per revision under a state directory, keyed by namespace.
 //!
 //! ```text
-//! STATE_DIR/releases/NAME/v1.json      the Helm record of revision 1
-//! STATE_DIR/releases/NAME/v2.json
-//! STATE_DIR/releases/NAME/.lock        held (flock) while an operation runs; names the operation
-//! STATE_DIR/releases/NAME/manifests/   the no-cluster target's output (see `crate::cluster`)
+//! STATE_DIR/releases/NS/NAME/v1.json      the Helm record of revision 1
+//! STATE_DIR/releases/NS/NAME/v2.json
+//! STATE_DIR/releases/NS/NAME/.lock        held (flock) while an operation runs; names the operation
+//! STATE_DIR/releases/NS/NAME/manifests/   the no-cluster target's output (see `crate::cluster`)
 //! ```
+//!
+//! State directories written before releases were namespaced keep a release in
+//! `STATE_DIR/releases/NAME/`; such a release still belongs to the namespace its records name, is
+//! read and written where it is, and is listed with the others.
 //!
 //! Every write goes to a temporary file in the same directory, is flushed to disk, then renamed
 //! over the target, so a reader (or a crash) sees the old record or the new one, never half.
@@ -14,7 +18,7 @@ use std::fs;
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
-use super::{Driver, Lock, Result, StorageError};
+use super::{Driver, Lock, RecordRef, Result, StorageError};
 use crate::release::Release;
 
 /// The environment variable naming the state directory (default `.chartsmith`).
@@ -33,6 +37,49 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StorageError + '_ {
     }
 }
 
+/// The revisions recorded in `dir` (`vN.json` files), sorted.
+fn versions_in(dir: &Path) -> Result<Vec<u64>> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io(dir)(e)),
+    };
+    let mut versions = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(io(dir))?;
+        let file = entry.file_name();
+        let file = file.to_string_lossy();
+        if let Some(v) = file
+            .strip_prefix('v')
+            .and_then(|f| f.strip_suffix(".json"))
+            .and_then(|v| v.parse().ok())
+        {
+            versions.push(v);
+        }
+    }
+    versions.sort_unstable();
+    Ok(versions)
+}
+
+/// The sub-directories of `dir` whose names could be release names or namespaces, sorted.
+fn subdirs(dir: &Path) -> Result<Vec<String>> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io(dir)(e)),
+    };
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(io(dir))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.path().is_dir() && LocalDriver::check_name(&name).is_ok() {
+            names.push(name);
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
 impl LocalDriver {
     /// A driver over the state directory `root` (created on first write).
     pub fn new(root: impl Into<PathBuf>) -> LocalDriver {
@@ -44,12 +91,25 @@ impl LocalDriver {
         &self.root
     }
 
-    /// The directory of one release.
-    pub fn release_dir(&self, name: &str) -> PathBuf {
-        self.root.join("releases").join(name)
+    /// The directory of one release: `releases/NS/NAME`, or the directory of a release recorded
+    /// before releases were namespaced (`releases/NAME`) when its records belong to `namespace`.
+    pub fn release_dir(&self, namespace: &str, name: &str) -> PathBuf {
+        let dir = self.root.join("releases").join(namespace).join(name);
+        if dir.exists() {
+            return dir;
+        }
+        self.legacy_dir(namespace, name).unwrap_or(dir)
     }
 
-    fn check_name(name: &str) -> Result<()> {
+    /// `releases/NAME` when it holds records of release `name` in `namespace`.
+    fn legacy_dir(&self, namespace: &str, name: &str) -> Option<PathBuf> {
+        let dir = self.root.join("releases").join(name);
+        let last = *versions_in(&dir).ok()?.last()?;
+        let record = Self::read(&dir.join(format!("v{last}.json"))).ok()?;
+        (record.name == name && record.namespace == namespace).then_some(dir)
+    }
+
+    pub(crate) fn check_name(name: &str) -> Result<()> {
         if name.is_empty()
             || name.starts_with('.')
             || name.contains(['/', '\\'])
@@ -60,9 +120,16 @@ impl LocalDriver {
         Ok(())
     }
 
-    fn record_path(&self, name: &str, version: u64) -> Result<PathBuf> {
+    fn checked_dir(&self, namespace: &str, name: &str) -> Result<PathBuf> {
+        Self::check_name(namespace)?;
         Self::check_name(name)?;
-        Ok(self.release_dir(name).join(format!("v{version}.json")))
+        Ok(self.release_dir(namespace, name))
+    }
+
+    fn record_path(&self, namespace: &str, name: &str, version: u64) -> Result<PathBuf> {
+        Ok(self
+            .checked_dir(namespace, name)?
+            .join(format!("v{version}.json")))
     }
 
     fn read(path: &Path) -> Result<Release> {
@@ -79,31 +146,6 @@ impl LocalDriver {
         // Serializing a release cannot fail: every map key is a string.
         let json = serde_json::to_vec(release).unwrap_or_default();
         write_atomic(path, &json)
-    }
-
-    fn versions(&self, name: &str) -> Result<Vec<u64>> {
-        Self::check_name(name)?;
-        let dir = self.release_dir(name);
-        let entries = match fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(io(&dir)(e)),
-        };
-        let mut versions = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(io(&dir))?;
-            let file = entry.file_name();
-            let file = file.to_string_lossy();
-            if let Some(v) = file
-                .strip_prefix('v')
-                .and_then(|f| f.strip_suffix(".json"))
-                .and_then(|v| v.parse().ok())
-            {
-                versions.push(v);
-            }
-        }
-        versions.sort_unstable();
-        Ok(versions)
     }
 }
 
@@ -130,8 +172,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 impl Driver for LocalDriver {
+    fn name(&self) -> &'static str {
+        "local"
+    }
+
     fn create(&self, release: &Release) -> Result<()> {
-        let path = self.record_path(&release.name, release.version)?;
+        let path = self.record_path(&release.namespace, &release.name, release.version)?;
         if path.exists() {
             return Err(StorageError::AlreadyExists {
                 name: release.name.clone(),
@@ -142,7 +188,7 @@ impl Driver for LocalDriver {
     }
 
     fn update(&self, release: &Release) -> Result<()> {
-        let path = self.record_path(&release.name, release.version)?;
+        let path = self.record_path(&release.namespace, &release.name, release.version)?;
         if !path.exists() {
             return Err(StorageError::NotFound {
                 name: release.name.clone(),
@@ -152,8 +198,8 @@ impl Driver for LocalDriver {
         self.write(&path, release)
     }
 
-    fn get(&self, name: &str, version: u64) -> Result<Release> {
-        let path = self.record_path(name, version)?;
+    fn get(&self, namespace: &str, name: &str, version: u64) -> Result<Release> {
+        let path = self.record_path(namespace, name, version)?;
         if !path.exists() {
             return Err(StorageError::NotFound {
                 name: name.to_string(),
@@ -163,45 +209,60 @@ impl Driver for LocalDriver {
         Self::read(&path)
     }
 
-    fn history(&self, name: &str) -> Result<Vec<Release>> {
-        self.versions(name)?
+    fn history(&self, namespace: &str, name: &str) -> Result<Vec<Release>> {
+        let dir = self.checked_dir(namespace, name)?;
+        versions_in(&dir)?
             .into_iter()
-            .map(|v| self.get(name, v))
+            .map(|v| Self::read(&dir.join(format!("v{v}.json"))))
             .collect()
     }
 
-    fn list(&self) -> Result<Vec<Release>> {
-        let dir = self.root.join("releases");
-        let entries = match fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(io(&dir)(e)),
+    fn query(&self, namespace: Option<&str>) -> Result<Vec<RecordRef>> {
+        let releases = self.root.join("releases");
+        let mut refs = Vec::new();
+        let mut push = |ns: &str, name: &str, versions: Vec<u64>| {
+            refs.extend(versions.into_iter().map(|version| RecordRef {
+                namespace: ns.to_string(),
+                name: name.to_string(),
+                version,
+                status: None,
+            }));
         };
-        let mut names = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(io(&dir))?;
-            if entry.path().is_dir() {
-                names.push(entry.file_name().to_string_lossy().into_owned());
+        for top in subdirs(&releases)? {
+            let dir = releases.join(&top);
+            // A release recorded before namespaces: `releases/NAME/vN.json`.
+            if let Some(&last) = versions_in(&dir)?.last() {
+                let record = Self::read(&dir.join(format!("v{last}.json")))?;
+                if record.name == top
+                    && namespace.is_none_or(|n| n == record.namespace)
+                    && !releases.join(&record.namespace).join(&top).exists()
+                {
+                    push(&record.namespace, &top, versions_in(&dir)?);
+                }
+            }
+            if namespace.is_some_and(|n| n != top) {
+                continue;
+            }
+            for name in subdirs(&dir)? {
+                let versions = versions_in(&dir.join(&name))?;
+                if !versions.is_empty() {
+                    push(&top, &name, versions);
+                }
             }
         }
-        names.sort();
-        let mut all = Vec::new();
-        for name in names.iter().filter(|n| Self::check_name(n).is_ok()) {
-            all.extend(self.history(name)?);
-        }
-        Ok(all)
+        refs.sort();
+        Ok(refs)
     }
 
-    fn delete(&self, name: &str, version: u64) -> Result<Release> {
-        let release = self.get(name, version)?;
-        let path = self.record_path(name, version)?;
+    fn delete(&self, namespace: &str, name: &str, version: u64) -> Result<Release> {
+        let release = self.get(namespace, name, version)?;
+        let path = self.record_path(namespace, name, version)?;
         fs::remove_file(&path).map_err(io(&path))?;
         Ok(release)
     }
 
-    fn lock(&self, name: &str, operation: &str) -> Result<Lock> {
-        Self::check_name(name)?;
-        let dir = self.release_dir(name);
+    fn lock(&self, namespace: &str, name: &str, operation: &str) -> Result<Lock> {
+        let dir = self.checked_dir(namespace, name)?;
         fs::create_dir_all(&dir).map_err(io(&dir))?;
         let path = dir.join(".lock");
         let mut file = fs::OpenOptions::new()
@@ -242,37 +303,39 @@ impl Driver for LocalDriver {
         let _ = file.rewind();
         let _ = file.write_all(operation.as_bytes());
         let _ = file.flush();
-        Ok(Lock {
-            _file: Some(file),
-            memory: None,
-        })
+        // The OS releases the lock when the file is closed.
+        Ok(Lock::new(file))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::release::Status;
+    use crate::storage::testing::{exercise, rel, rel_in};
 
     #[test]
     fn behaves_as_a_driver() {
         let dir = tempfile::tempdir().unwrap();
-        super::super::tests::exercise(&LocalDriver::new(dir.path()));
+        exercise(&LocalDriver::new(dir.path()), "default", "apps");
     }
 
     #[test]
     fn one_json_file_per_revision_and_no_temporary_files_left() {
         let dir = tempfile::tempdir().unwrap();
         let driver = LocalDriver::new(dir.path());
-        let release = super::super::tests::rel("web", 1, crate::release::Status::Deployed);
+        let release = rel("web", 1, Status::Deployed);
         driver.create(&release).unwrap();
         driver.update(&release).unwrap();
-        let mut files: Vec<_> = fs::read_dir(driver.release_dir("web"))
+        let release_dir = driver.release_dir("default", "web");
+        assert_eq!(release_dir, dir.path().join("releases/default/web"));
+        let mut files: Vec<_> = fs::read_dir(&release_dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         files.sort();
         assert_eq!(files, ["v1.json"]);
-        let text = fs::read_to_string(driver.release_dir("web").join("v1.json")).unwrap();
+        let text = fs::read_to_string(release_dir.join("v1.json")).unwrap();
         let value: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(value["info"]["status"], "deployed");
         assert_eq!(value["version"], 1);
@@ -282,8 +345,59 @@ mod tests {
     fn rejects_names_that_escape_the_state_directory() {
         let driver = LocalDriver::new("/nonexistent");
         assert!(matches!(
-            driver.get("../x", 1),
+            driver.get("default", "../x", 1),
             Err(StorageError::InvalidName(_))
         ));
+        assert!(matches!(
+            driver.history("..", "x"),
+            Err(StorageError::InvalidName(_))
+        ));
+    }
+
+    #[test]
+    fn a_state_directory_from_before_namespaces_stays_readable() {
+        let dir = tempfile::tempdir().unwrap();
+        // The old layout: releases/NAME/vN.json, the namespace only inside the record.
+        let old = dir.path().join("releases/demo");
+        fs::create_dir_all(old.join("manifests")).unwrap();
+        for (v, status) in [(1, Status::Superseded), (2, Status::Deployed)] {
+            let json = serde_json::to_vec(&rel_in("apps", "demo", v, status)).unwrap();
+            fs::write(old.join(format!("v{v}.json")), json).unwrap();
+        }
+        let driver = LocalDriver::new(dir.path());
+        assert_eq!(driver.release_dir("apps", "demo"), old);
+        assert_eq!(driver.history("apps", "demo").unwrap().len(), 2);
+        // It belongs to its recorded namespace only.
+        assert!(driver.history("default", "demo").unwrap().is_empty());
+        let refs = driver.query(None).unwrap();
+        assert_eq!(refs.len(), 2);
+        assert_eq!(refs[0].namespace, "apps");
+        assert!(driver.query(Some("default")).unwrap().is_empty());
+        // New revisions go beside the old ones; a same-named release elsewhere is separate.
+        driver
+            .create(&rel_in("apps", "demo", 3, Status::Deployed))
+            .unwrap();
+        assert!(old.join("v3.json").exists());
+        driver
+            .create(&rel_in("default", "demo", 1, Status::Deployed))
+            .unwrap();
+        assert!(dir.path().join("releases/default/demo/v1.json").exists());
+        let names: Vec<_> = driver
+            .query(None)
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.namespace, r.version))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("apps".to_string(), 1),
+                ("apps".to_string(), 2),
+                ("apps".to_string(), 3),
+                ("default".to_string(), 1)
+            ]
+        );
+        let _lock = driver.lock("apps", "demo", "upgrade").unwrap();
+        assert!(old.join(".lock").exists());
     }
 }

@@ -1,16 +1,28 @@
 //! Where release records live: a [`Driver`] trait with an in-memory twin ([`MemoryDriver`]) and the
-//! embedded default, [`LocalDriver`] (one JSON file per revision in a state directory).
+//! embedded default, [`LocalDriver`] (one JSON file per revision in a state directory). The
+//! Kubernetes Secret and ConfigMap drivers live in the `chartsmith-kube` crate and implement the
+//! same trait.
 //!
-//! Drivers store whole records; the lifecycle rules (which revision is deployed, pruning, pending
-//! states) live in [`crate::action`] and the helpers here, so every driver behaves alike.
+//! Releases are keyed by namespace and name, as in Helm: the same name may exist in two
+//! namespaces. Drivers store whole records; the lifecycle rules (which revision is deployed,
+//! pruning, pending states) live in [`crate::action`] and the helpers here, so every driver
+//! behaves alike. [`testing::exercise`] (feature `testing`) is the behaviour every driver must
+//! have; each backend runs it.
+//!
+//! May import: `release` (the record and its codec) and `util`. Nothing here renders or applies.
 
 mod local;
 mod memory;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 pub use local::{LocalDriver, STATE_DIR_ENV, write_atomic};
 pub use memory::MemoryDriver;
 
 use crate::release::{Release, Status};
+
+/// The boxed cause of a backend failure (an API error, a transport error).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +61,15 @@ pub enum StorageError {
         #[source]
         source: serde_json::Error,
     },
+    /// A stored record (a Secret, a ConfigMap) could not be decoded.
+    #[error("{object}: {source}")]
+    Codec {
+        /// What holds the record (`Secret apps/sh.helm.release.v1.demo.v1`).
+        object: String,
+        /// The decoder's error.
+        #[source]
+        source: crate::release::codec::CodecError,
+    },
     /// Reading or writing the state directory failed.
     #[error("{}: {source}", path.display())]
     Io {
@@ -58,7 +79,16 @@ pub enum StorageError {
         #[source]
         source: std::io::Error,
     },
-    /// A release name that cannot be a directory name.
+    /// The store's backend (an API server) failed.
+    #[error("{what}: {source}")]
+    Backend {
+        /// What was being done (`listing Secrets in namespace apps`).
+        what: String,
+        /// The backend's error.
+        #[source]
+        source: BoxError,
+    },
+    /// A release name (or namespace) that cannot be stored.
     #[error("invalid release name {0:?}")]
     InvalidName(String),
 }
@@ -66,48 +96,66 @@ pub enum StorageError {
 /// A storage result.
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
 
-type SharedLocks = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, String>>>;
-
-/// Holds a release's lock until dropped.
-#[derive(Debug)]
+/// Holds a release's lock until dropped. A driver makes one with [`Lock::new`] from whatever
+/// guard releases its lock on drop (a file lock, a lease, an in-memory entry).
 pub struct Lock {
-    _file: Option<std::fs::File>,
-    memory: Option<(SharedLocks, String)>,
+    _guard: Box<dyn Send>,
 }
 
-impl Drop for Lock {
-    fn drop(&mut self) {
-        if let Some((held, name)) = &self.memory
-            && let Ok(mut held) = held.lock()
-        {
-            held.remove(name);
+impl Lock {
+    /// A lock held while `guard` lives.
+    pub fn new(guard: impl Send + 'static) -> Lock {
+        Lock {
+            _guard: Box::new(guard),
         }
     }
 }
 
-/// A release store (Helm's `driver.Driver`), plus a per-release lock.
+impl std::fmt::Debug for Lock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Lock")
+    }
+}
+
+/// One stored revision, as a listing names it without decoding the record.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RecordRef {
+    /// The release namespace.
+    pub namespace: String,
+    /// The release name.
+    pub name: String,
+    /// The revision.
+    pub version: u64,
+    /// The status, when the store keeps it outside the record (Helm's `status` label).
+    pub status: Option<Status>,
+}
+
+/// A release store (Helm's `driver.Driver`), keyed by namespace and name, plus a per-release lock.
 pub trait Driver: Send + Sync {
-    /// Stores a new revision; fails if it exists.
+    /// The driver's name as `--driver` spells it (`local`, `memory`, `secret`, `configmap`).
+    fn name(&self) -> &'static str;
+    /// Stores a new revision (keyed by its namespace, name and version); fails if it exists.
     fn create(&self, release: &Release) -> Result<()>;
     /// Replaces an existing revision.
     fn update(&self, release: &Release) -> Result<()>;
     /// One revision.
-    fn get(&self, name: &str, version: u64) -> Result<Release>;
+    fn get(&self, namespace: &str, name: &str, version: u64) -> Result<Release>;
     /// Every revision of one release, oldest first (empty when none).
-    fn history(&self, name: &str) -> Result<Vec<Release>>;
-    /// Every revision of every release, by name then revision.
-    fn list(&self) -> Result<Vec<Release>>;
+    fn history(&self, namespace: &str, name: &str) -> Result<Vec<Release>>;
+    /// Every stored revision of one namespace (`None`: of all namespaces), sorted by namespace,
+    /// name and revision, without decoding the records.
+    fn query(&self, namespace: Option<&str>) -> Result<Vec<RecordRef>>;
     /// Removes one revision, returning it.
-    fn delete(&self, name: &str, version: u64) -> Result<Release>;
+    fn delete(&self, namespace: &str, name: &str, version: u64) -> Result<Release>;
     /// Takes the release's lock for `operation` (`install`, `upgrade`, ...), failing at once with
     /// [`StorageError::Locked`] if another operation holds it.
-    fn lock(&self, name: &str, operation: &str) -> Result<Lock>;
+    fn lock(&self, namespace: &str, name: &str, operation: &str) -> Result<Lock>;
 }
 
 /// The latest revision of a release.
-pub fn last(driver: &dyn Driver, name: &str) -> Result<Release> {
+pub fn last(driver: &dyn Driver, namespace: &str, name: &str) -> Result<Release> {
     driver
-        .history(name)?
+        .history(namespace, name)?
         .pop()
         .ok_or_else(|| StorageError::NotFound {
             name: name.to_string(),
@@ -116,21 +164,41 @@ pub fn last(driver: &dyn Driver, name: &str) -> Result<Release> {
 }
 
 /// The latest deployed revision of a release, if any.
-pub fn deployed(driver: &dyn Driver, name: &str) -> Result<Option<Release>> {
+pub fn deployed(driver: &dyn Driver, namespace: &str, name: &str) -> Result<Option<Release>> {
     Ok(driver
-        .history(name)?
+        .history(namespace, name)?
         .into_iter()
         .rev()
         .find(|r| r.info.status == Status::Deployed))
 }
 
+/// The latest revision of every release of a namespace (`None`: of all), by namespace then
+/// name; only those records are decoded.
+pub fn latest(driver: &dyn Driver, namespace: Option<&str>) -> Result<Vec<Release>> {
+    let mut heads: Vec<RecordRef> = Vec::new();
+    for r in driver.query(namespace)? {
+        match heads.last_mut() {
+            Some(h) if h.namespace == r.namespace && h.name == r.name => {
+                if r.version > h.version {
+                    *h = r;
+                }
+            }
+            _ => heads.push(r),
+        }
+    }
+    heads
+        .iter()
+        .map(|h| driver.get(&h.namespace, &h.name, h.version))
+        .collect()
+}
+
 /// Deletes the oldest revisions so that at most `keep` remain, never the latest deployed one (Helm's
 /// `removeLeastRecent`). `keep == 0` keeps everything.
-pub fn prune(driver: &dyn Driver, name: &str, keep: usize) -> Result<Vec<u64>> {
+pub fn prune(driver: &dyn Driver, namespace: &str, name: &str, keep: usize) -> Result<Vec<u64>> {
     if keep == 0 {
         return Ok(Vec::new());
     }
-    let history = driver.history(name)?;
+    let history = driver.history(namespace, name)?;
     let deployed = history
         .iter()
         .rev()
@@ -144,72 +212,16 @@ pub fn prune(driver: &dyn Driver, name: &str, keep: usize) -> Result<Vec<u64>> {
         if Some(release.version) == deployed {
             continue;
         }
-        driver.delete(name, release.version)?;
+        driver.delete(namespace, name, release.version)?;
         removed.push(release.version);
     }
     Ok(removed)
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
+    use super::testing::rel;
     use super::*;
-
-    pub(crate) fn rel(name: &str, version: u64, status: Status) -> Release {
-        let mut r = Release {
-            name: name.into(),
-            version,
-            namespace: "default".into(),
-            ..Release::default()
-        };
-        r.info.status = status;
-        r
-    }
-
-    /// The behaviour every driver must have.
-    pub(crate) fn exercise(driver: &dyn Driver) {
-        assert!(matches!(
-            last(driver, "a"),
-            Err(StorageError::NotFound { .. })
-        ));
-        driver.create(&rel("a", 1, Status::Superseded)).unwrap();
-        driver.create(&rel("a", 2, Status::Deployed)).unwrap();
-        driver.create(&rel("b", 1, Status::Failed)).unwrap();
-        assert!(matches!(
-            driver.create(&rel("a", 2, Status::Deployed)),
-            Err(StorageError::AlreadyExists { .. })
-        ));
-        assert_eq!(last(driver, "a").unwrap().version, 2);
-        let mut r = driver.get("a", 2).unwrap();
-        r.info.description = "changed".into();
-        driver.update(&r).unwrap();
-        assert_eq!(driver.get("a", 2).unwrap().info.description, "changed");
-        let all: Vec<_> = driver
-            .list()
-            .unwrap()
-            .iter()
-            .map(|r| (r.name.clone(), r.version))
-            .collect();
-        assert_eq!(all, [("a".into(), 1), ("a".into(), 2), ("b".into(), 1)]);
-        assert_eq!(driver.delete("b", 1).unwrap().version, 1);
-        assert!(driver.history("b").unwrap().is_empty());
-        assert!(matches!(
-            driver.get("b", 1),
-            Err(StorageError::NotFound {
-                version: Some(1),
-                ..
-            })
-        ));
-        {
-            let _held = driver.lock("a", "upgrade").unwrap();
-            let err = driver.lock("a", "rollback").unwrap_err();
-            assert_eq!(
-                err.to_string(),
-                "another operation (upgrade) is in progress for release a"
-            );
-            driver.lock("b", "install").unwrap();
-        }
-        driver.lock("a", "rollback").unwrap();
-    }
 
     #[test]
     fn prune_keeps_the_deployed_revision() {
@@ -218,14 +230,31 @@ pub(crate) mod tests {
         for v in 2..=5 {
             driver.create(&rel("a", v, Status::Failed)).unwrap();
         }
-        assert_eq!(prune(&driver, "a", 2).unwrap(), [2, 3, 4]);
+        assert_eq!(prune(&driver, "default", "a", 2).unwrap(), [2, 3, 4]);
         let left: Vec<_> = driver
-            .history("a")
+            .history("default", "a")
             .unwrap()
             .iter()
             .map(|r| r.version)
             .collect();
         assert_eq!(left, [1, 5]);
-        assert!(prune(&driver, "a", 0).unwrap().is_empty());
+        assert!(prune(&driver, "default", "a", 0).unwrap().is_empty());
+    }
+
+    #[test]
+    fn latest_decodes_one_record_per_release() {
+        let driver = MemoryDriver::default();
+        driver.create(&rel("a", 1, Status::Superseded)).unwrap();
+        driver.create(&rel("a", 2, Status::Deployed)).unwrap();
+        let mut other = rel("a", 1, Status::Deployed);
+        other.namespace = "apps".into();
+        driver.create(&other).unwrap();
+        let heads: Vec<_> = latest(&driver, None)
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.namespace, r.version))
+            .collect();
+        assert_eq!(heads, [("apps".into(), 1), ("default".into(), 2)]);
+        assert_eq!(latest(&driver, Some("apps")).unwrap().len(), 1);
     }
 }

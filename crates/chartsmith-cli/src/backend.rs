@@ -1,0 +1,190 @@
+//! Where the release verbs keep records and send resources: the backend chosen by `--driver`
+//! (`CHARTSMITH_DRIVER`, Helm's `HELM_DRIVER` names). `local` is the embedded store with no
+//! cluster; `secret` and `configmap` are the cluster of the kubeconfig (the `chartsmith-kube`
+//! crate).
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use chartsmith::action::Configuration;
+use chartsmith::cluster::{DirectoryCluster, Target};
+use chartsmith::release::Release;
+use chartsmith::storage::{Driver, LocalDriver, STATE_DIR_ENV};
+use clap::{Args, ValueEnum};
+
+/// The release drivers, by Helm's names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DriverKind {
+    /// The embedded store: a state directory, no cluster.
+    Local,
+    /// Helm's Secrets in the release namespace of the kubeconfig's cluster.
+    #[value(alias = "secrets")]
+    Secret,
+    /// Helm's ConfigMaps in the release namespace of the kubeconfig's cluster.
+    #[value(alias = "configmaps")]
+    Configmap,
+}
+
+/// Where releases live: the driver, the state directory or the cluster.
+#[derive(Debug, Clone, Args)]
+pub struct TargetFlags {
+    /// Where releases are recorded: `local` (the state directory; no cluster), `secret` or
+    /// `configmap` (the kubeconfig's cluster, as Helm records them).
+    #[arg(
+        long = "driver",
+        env = "CHARTSMITH_DRIVER",
+        value_enum,
+        default_value = "local",
+        global = true
+    )]
+    pub driver: DriverKind,
+    /// The state directory of the local driver (default: `$CHARTSMITH_STATE_DIR`, else
+    /// `.chartsmith`).
+    #[arg(long = "state-dir", value_name = "DIR", global = true)]
+    pub state_dir: Option<PathBuf>,
+    /// The kubeconfig file (default: `$KUBECONFIG`, else `~/.kube/config`, else in-cluster).
+    #[arg(long = "kubeconfig", value_name = "FILE", global = true)]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context (default: its current context).
+    #[arg(long = "kube-context", value_name = "NAME", global = true)]
+    pub kube_context: Option<String>,
+}
+
+impl TargetFlags {
+    fn state_dir(&self) -> PathBuf {
+        self.state_dir
+            .clone()
+            .or_else(|| {
+                std::env::var_os(STATE_DIR_ENV)
+                    .filter(|d| !d.is_empty())
+                    .map(PathBuf::from)
+            })
+            .unwrap_or_else(|| PathBuf::from(".chartsmith"))
+    }
+
+    /// Connects to the chosen backend. `output_dir` redirects the local target's manifests.
+    pub fn connect(&self, output_dir: Option<&PathBuf>) -> Result<Backend> {
+        match self.driver {
+            DriverKind::Local => {
+                let dir = self.state_dir();
+                Ok(Backend::Local {
+                    cluster: match output_dir {
+                        Some(out) => DirectoryCluster::Fixed(out.clone()),
+                        None => DirectoryCluster::StateDir(dir.clone()),
+                    },
+                    driver: LocalDriver::new(dir),
+                })
+            }
+            kind => self.connect_kube(kind, output_dir),
+        }
+    }
+
+    #[cfg(feature = "kube")]
+    fn connect_kube(&self, kind: DriverKind, output_dir: Option<&PathBuf>) -> Result<Backend> {
+        if output_dir.is_some() {
+            anyhow::bail!("--output-dir writes manifests for the local driver only");
+        }
+        let options = chartsmith_kube::ConnectOptions {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.kube_context.clone(),
+            driver: match kind {
+                DriverKind::Configmap => chartsmith_kube::RecordKind::ConfigMap,
+                _ => chartsmith_kube::RecordKind::Secret,
+            },
+        };
+        Ok(Backend::Kube(Box::new(chartsmith_kube::Backend::connect(
+            &options,
+        )?)))
+    }
+
+    #[cfg(not(feature = "kube"))]
+    fn connect_kube(&self, kind: DriverKind, _: Option<&PathBuf>) -> Result<Backend> {
+        anyhow::bail!(
+            "--driver {}: this chartsmith was built without the Kubernetes backend (feature `kube`)",
+            kind.to_possible_value()
+                .map(|v| v.get_name().to_string())
+                .unwrap_or_default()
+        )
+    }
+}
+
+/// A connected backend: a release store and a target for resources.
+pub enum Backend {
+    /// The state directory and its manifests tree.
+    Local {
+        /// The records.
+        driver: LocalDriver,
+        /// The manifests.
+        cluster: DirectoryCluster,
+    },
+    /// A Kubernetes cluster.
+    #[cfg(feature = "kube")]
+    Kube(Box<chartsmith_kube::Backend>),
+}
+
+impl Backend {
+    fn storage(&self) -> &dyn Driver {
+        match self {
+            Backend::Local { driver, .. } => driver,
+            #[cfg(feature = "kube")]
+            Backend::Kube(kube) => kube.storage(),
+        }
+    }
+
+    fn target(&self) -> &dyn Target {
+        match self {
+            Backend::Local { cluster, .. } => cluster,
+            #[cfg(feature = "kube")]
+            Backend::Kube(kube) => kube.target(),
+        }
+    }
+
+    /// The namespace of a release verb: `-n`, else the kubeconfig context's, else `default`.
+    pub fn namespace(&self, flag: Option<&str>) -> String {
+        if let Some(ns) = flag.filter(|n| !n.is_empty()) {
+            return ns.to_string();
+        }
+        match self {
+            Backend::Local { .. } => "default".to_string(),
+            #[cfg(feature = "kube")]
+            Backend::Kube(kube) => kube.default_namespace().to_string(),
+        }
+    }
+
+    /// What install and upgrade report as their target.
+    pub fn describe(&self) -> String {
+        let driver = self.storage().name();
+        format!("{} (driver {driver})", self.target().describe())
+    }
+
+    /// The actions' configuration over this backend.
+    pub fn config(&self) -> Configuration<'_> {
+        Configuration {
+            after_pending: test_hooks(),
+            ..Configuration::new(self.storage(), self.target())
+        }
+    }
+}
+
+/// The test hooks the integration tests use to interrupt or slow an operation after its pending
+/// revision is written; only in builds with the `test-hooks` feature, never in a shipped binary.
+#[cfg(feature = "test-hooks")]
+fn test_hooks() -> Option<&'static dyn Fn(&Release)> {
+    fn after_pending(_: &Release) {
+        if std::env::var_os("CHARTSMITH_TEST_CRASH_AFTER_PENDING").is_some_and(|v| v == "1") {
+            std::process::exit(137);
+        }
+        if let Some(ms) = std::env::var("CHARTSMITH_TEST_PAUSE_AFTER_PENDING_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+        }
+    }
+    Some(&after_pending)
+}
+
+#[cfg(not(feature = "test-hooks"))]
+fn test_hooks() -> Option<&'static dyn Fn(&Release)> {
+    None
+}

@@ -1,0 +1,73 @@
+//! `install NAME CHART`: revision 1 of a new release.
+
+use super::{
+    ActionError, Configuration, Deploy, DeployOptions, DryRun, INSTALL_COMPLETE, Operation,
+    apply_options, deploy, namespace_of, prepare, render,
+};
+use crate::chart::Chart;
+use crate::error::Result;
+use crate::release::{Release, Status};
+use crate::values::Values;
+
+/// `install NAME CHART`: revision 1 of a new release in `options.namespace`.
+pub fn install(
+    config: &Configuration<'_>,
+    name: &str,
+    chart: &Chart,
+    values: &Values,
+    options: &DeployOptions,
+) -> Result<Release> {
+    crate::engine::Release::validate_name(name)
+        .map_err(crate::template::TemplateError::ReleaseName)?;
+    let namespace = namespace_of(options);
+    let _lock = config
+        .storage
+        .lock(&namespace, name, Operation::Install.as_str())?;
+    install_locked(config, name, chart, values, options)
+}
+
+/// [`install`] with the release's lock held (also `upgrade --install`).
+pub(super) fn install_locked(
+    config: &Configuration<'_>,
+    name: &str,
+    chart: &Chart,
+    values: &Values,
+    options: &DeployOptions,
+) -> Result<Release> {
+    let namespace = namespace_of(options);
+    if !config.storage.history(&namespace, name)?.is_empty() {
+        return Err(ActionError::NameInUse(name.to_string()).into());
+    }
+    let (mut release, crds) = render(config, name, chart, values, options, 1)?;
+    let now = (config.clock)();
+    release.info.first_deployed = Some(now);
+    release.info.last_deployed = Some(now);
+    release.info.status = Status::PendingInstall;
+    let apply = apply_options(options);
+    if options.dry_run != DryRun::Client {
+        prepare(config, &release, options, &apply)?;
+    }
+    if options.dry_run.is_dry() {
+        release.info.description = "Dry run complete".into();
+        return Ok(release);
+    }
+    release.info.description = "Initial install underway".into();
+    let done = options
+        .description
+        .clone()
+        .unwrap_or_else(|| INSTALL_COMPLETE.to_string());
+    deploy(
+        config,
+        release,
+        Deploy {
+            operation: Operation::Install,
+            previous: &[],
+            crds,
+            history_max: options.history_max,
+            apply,
+            wait: options.wait,
+            done,
+        },
+        |_| Ok(()),
+    )
+}

@@ -1,0 +1,113 @@
+//! `upgrade NAME CHART`: a new revision from a (possibly new) chart and values.
+
+use super::install::install_locked;
+use super::{
+    ActionError, Configuration, Deploy, DeployOptions, DryRun, Operation, UPGRADE_COMPLETE,
+    ValuesMode, apply_options, deploy, namespace_of, prepare, render, resources_of,
+};
+use crate::chart::Chart;
+use crate::error::Result;
+use crate::release::{Release, Status};
+use crate::values::{Values, coalesce_tables};
+
+/// The user values an upgrade renders with, and the chart defaults it renders on, by Helm's rules.
+pub(super) fn upgrade_values(
+    chart: &Chart,
+    current: &Release,
+    given: &Values,
+    mode: ValuesMode,
+) -> (Chart, Values) {
+    let mut chart = chart.clone();
+    let values = match mode {
+        ValuesMode::Reset => given.clone(),
+        ValuesMode::Reuse => {
+            // The current release's computed values become the chart's defaults.
+            chart.values =
+                coalesce_tables(current.config.clone(), current.chart.values.clone(), false);
+            coalesce_tables(given.clone(), current.config.clone(), false)
+        }
+        ValuesMode::ResetThenReuse => coalesce_tables(given.clone(), current.config.clone(), false),
+        ValuesMode::Default if given.is_empty() => current.config.clone(),
+        ValuesMode::Default => given.clone(),
+    };
+    (chart, values)
+}
+
+/// `upgrade NAME CHART`: a new revision from a (possibly new) chart and values. With
+/// `options.install`, installs a release that does not exist.
+pub fn upgrade(
+    config: &Configuration<'_>,
+    name: &str,
+    chart: &Chart,
+    values: &Values,
+    options: &DeployOptions,
+) -> Result<Release> {
+    crate::engine::Release::validate_name(name)
+        .map_err(crate::template::TemplateError::ReleaseName)?;
+    let namespace = namespace_of(options);
+    let _lock = config
+        .storage
+        .lock(&namespace, name, Operation::Upgrade.as_str())?;
+    let history = config.storage.history(&namespace, name)?;
+    let Some(last) = history.last() else {
+        if options.install {
+            return install_locked(config, name, chart, values, options);
+        }
+        return Err(ActionError::NoDeployedReleases(name.to_string()).into());
+    };
+    if last.info.status.is_pending() {
+        return Err(ActionError::Pending {
+            name: name.to_string(),
+            version: last.version,
+            status: last.info.status,
+        }
+        .into());
+    }
+    let current = match history
+        .iter()
+        .rev()
+        .find(|r| r.info.status == Status::Deployed)
+    {
+        Some(deployed) => deployed.clone(),
+        None if matches!(last.info.status, Status::Failed | Status::Superseded) => last.clone(),
+        None => return Err(ActionError::NoDeployedReleases(name.to_string()).into()),
+    };
+    let (chart, values) = upgrade_values(chart, &current, values, options.values_mode);
+    let (mut release, _crds) = render(config, name, &chart, &values, options, last.version + 1)?;
+    release.info.first_deployed = current.info.first_deployed;
+    release.info.last_deployed = Some((config.clock)());
+    release.info.status = Status::PendingUpgrade;
+    let apply = apply_options(options);
+    if options.dry_run != DryRun::Client {
+        prepare(config, &release, options, &apply)?;
+    }
+    if options.dry_run.is_dry() {
+        release.info.description = "Dry run complete".into();
+        return Ok(release);
+    }
+    release.info.description = "Preparing upgrade".into();
+    let previous = resources_of(&current).map_err(ActionError::Cluster)?;
+    let done = options
+        .description
+        .clone()
+        .unwrap_or_else(|| UPGRADE_COMPLETE.to_string());
+    // Helm installs `crds/` on install only; an upgrade leaves CRDs alone.
+    deploy(
+        config,
+        release,
+        Deploy {
+            operation: Operation::Upgrade,
+            previous: &previous,
+            crds: Vec::new(),
+            history_max: options.history_max,
+            apply,
+            wait: options.wait,
+            done,
+        },
+        |config| {
+            let mut current = current.clone();
+            current.info.status = Status::Superseded;
+            Ok(config.storage.update(&current)?)
+        },
+    )
+}
