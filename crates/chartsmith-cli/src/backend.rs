@@ -161,9 +161,15 @@ impl Backend {
     pub fn config(&self) -> Configuration<'_> {
         Configuration {
             after_pending: test_hooks(),
+            log: Some(&warn),
             ..Configuration::new(self.storage(), self.target())
         }
     }
+}
+
+/// What the actions report on the side goes to stderr.
+fn warn(message: &str) {
+    eprintln!("warning: {message}");
 }
 
 /// The test hooks the integration tests use to interrupt or slow an operation after its pending

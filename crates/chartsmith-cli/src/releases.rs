@@ -188,6 +188,9 @@ pub struct RollbackArgs {
     /// Keep at most N revisions (0: no limit).
     #[arg(long = "history-max", default_value_t = 10, value_name = "N")]
     pub history_max: usize,
+    /// Take over fields that other field managers own (server-side apply conflicts).
+    #[arg(long = "force-conflicts")]
+    pub force_conflicts: bool,
     /// Waiting for readiness.
     #[command(flatten)]
     pub wait: WaitFlags,
@@ -550,6 +553,7 @@ pub fn run_rollback(args: RollbackArgs) -> Result<()> {
         dry_run: args.dry_run,
         history_max: args.history_max,
         wait: args.wait.wait(),
+        force_conflicts: args.force_conflicts,
     };
     action::rollback(
         &backend.config(),
@@ -734,7 +738,8 @@ pub fn run_get(args: GetArgs) -> Result<()> {
         })
     };
     match args.what {
-        GetWhat::Manifest => out(&r.manifest),
+        // Helm prints the manifest with a line feed after it.
+        GetWhat::Manifest => out(&format!("{}\n", r.manifest)),
         GetWhat::Values => out(&values_text(true)?),
         GetWhat::Notes => out(&if r.info.notes.is_empty() {
             String::new()

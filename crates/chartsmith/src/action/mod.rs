@@ -102,6 +102,9 @@ pub struct Configuration<'a> {
     pub after_pending: Option<&'a dyn Fn(&Release)>,
     /// Told how a wait is going (`--wait`).
     pub progress: Option<&'a (dyn Fn(&WaitProgress) + Sync)>,
+    /// Told what an action skipped or worked around (Helm's `Configuration.Log`); silent when
+    /// `None`.
+    pub log: Option<&'a dyn Fn(&str)>,
 }
 
 impl<'a> Configuration<'a> {
@@ -113,6 +116,13 @@ impl<'a> Configuration<'a> {
             clock: Timestamp::now,
             after_pending: None,
             progress: None,
+            log: None,
+        }
+    }
+
+    fn warn(&self, message: &str) {
+        if let Some(log) = self.log {
+            log(message);
         }
     }
 
@@ -277,6 +287,8 @@ pub struct RollbackOptions {
     pub history_max: usize,
     /// Wait this long for the resources to be ready.
     pub wait: Option<Duration>,
+    /// Take fields other managers own (`--force-conflicts`).
+    pub force_conflicts: bool,
 }
 
 /// Options of [`uninstall`].

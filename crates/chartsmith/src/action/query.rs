@@ -15,7 +15,9 @@ pub fn list(
     namespace: Option<&str>,
     all: bool,
 ) -> Result<Vec<Release>> {
-    let mut latest = storage::latest(config.storage, namespace)?;
+    let mut latest = storage::latest(config.storage, namespace, &mut |e| {
+        config.warn(&format!("skipped an unreadable release record: {e}"));
+    })?;
     latest.retain(|r| all || matches!(r.info.status, Status::Deployed | Status::Failed));
     Ok(latest)
 }

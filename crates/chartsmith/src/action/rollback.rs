@@ -55,7 +55,10 @@ pub fn rollback(
             previous: &current_resources,
             crds: Vec::new(),
             history_max: options.history_max,
-            apply: ApplyOptions::default(),
+            apply: ApplyOptions {
+                force_conflicts: options.force_conflicts,
+                ..ApplyOptions::default()
+            },
             wait: options.wait,
             done,
         },

@@ -227,7 +227,8 @@ pub trait Target: Send + Sync {
     ) -> Result<(), ClusterError>;
 
     /// Deletes `resources` (already in the order they go: reverse install order). An object that
-    /// is already gone is not an error.
+    /// is already gone is not an error; a live object that `owner` does not own (see
+    /// [`ownership::check`]) is left alone.
     fn delete(
         &self,
         owner: &Owner,

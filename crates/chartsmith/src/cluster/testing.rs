@@ -256,8 +256,13 @@ impl Target for FakeCluster {
         for r in resources {
             state.calls.push(format!("delete {}", r.key));
             Self::check_failure(&mut state, "delete", &r.key)?;
-            if !options.dry_run {
-                state.objects.remove(&slot(&r.key, &owner.namespace));
+            let slot = slot(&r.key, &owner.namespace);
+            let owned = state
+                .objects
+                .get(&slot)
+                .is_some_and(|live| ownership::check(live, r, owner, false).is_ok());
+            if owned && !options.dry_run {
+                state.objects.remove(&slot);
             }
         }
         Ok(())

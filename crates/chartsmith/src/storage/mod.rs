@@ -173,8 +173,14 @@ pub fn deployed(driver: &dyn Driver, namespace: &str, name: &str) -> Result<Opti
 }
 
 /// The latest revision of every release of a namespace (`None`: of all), by namespace then
-/// name; only those records are decoded.
-pub fn latest(driver: &dyn Driver, namespace: Option<&str>) -> Result<Vec<Release>> {
+/// name; only those records are decoded. A record that cannot be decoded is skipped and handed to
+/// `unreadable` (as Helm's listing skips and logs it), so that one corrupt record does not hide
+/// every other release.
+pub fn latest(
+    driver: &dyn Driver,
+    namespace: Option<&str>,
+    unreadable: &mut dyn FnMut(StorageError),
+) -> Result<Vec<Release>> {
     let mut heads: Vec<RecordRef> = Vec::new();
     for r in driver.query(namespace)? {
         match heads.last_mut() {
@@ -186,10 +192,15 @@ pub fn latest(driver: &dyn Driver, namespace: Option<&str>) -> Result<Vec<Releas
             _ => heads.push(r),
         }
     }
-    heads
-        .iter()
-        .map(|h| driver.get(&h.namespace, &h.name, h.version))
-        .collect()
+    let mut releases = Vec::new();
+    for h in &heads {
+        match driver.get(&h.namespace, &h.name, h.version) {
+            Ok(r) => releases.push(r),
+            Err(e @ (StorageError::Codec { .. } | StorageError::Corrupt { .. })) => unreadable(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(releases)
 }
 
 /// Deletes the oldest revisions so that at most `keep` remain, never the latest deployed one (Helm's
@@ -249,12 +260,17 @@ mod tests {
         let mut other = rel("a", 1, Status::Deployed);
         other.namespace = "apps".into();
         driver.create(&other).unwrap();
-        let heads: Vec<_> = latest(&driver, None)
+        let heads: Vec<_> = latest(&driver, None, &mut |e| panic!("{e}"))
             .unwrap()
             .into_iter()
             .map(|r| (r.namespace, r.version))
             .collect();
         assert_eq!(heads, [("apps".into(), 1), ("default".into(), 2)]);
-        assert_eq!(latest(&driver, Some("apps")).unwrap().len(), 1);
+        assert_eq!(
+            latest(&driver, Some("apps"), &mut |e| panic!("{e}"))
+                .unwrap()
+                .len(),
+            1
+        );
     }
 }

@@ -107,7 +107,7 @@ pub fn exercise(driver: &dyn Driver, ns: &str, other: &str) {
     let mut sorted = all.clone();
     sorted.sort();
     assert_eq!(all, sorted, "query(None) is sorted");
-    let heads: Vec<_> = latest(driver, Some(ns))
+    let heads: Vec<_> = latest(driver, Some(ns), &mut |e| panic!("unreadable record: {e}"))
         .unwrap()
         .into_iter()
         .map(|r| (r.name, r.version))

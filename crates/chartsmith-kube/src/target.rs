@@ -1,0 +1,387 @@
+//! The cluster target: server-side apply in the order given, deletion, readiness, CRDs,
+//! namespaces, discovery and `lookup`, on a real API server.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chartsmith::cluster::{
+    ApplyOptions, ClusterError, DeleteOptions, Lookup, LookupError, Owner, Propagation, Resource,
+    ResourceKey, Target, WaitOptions, WaitProgress, ownership,
+};
+use chartsmith::engine::Capabilities;
+use k8s_openapi::api::core::v1::Namespace;
+use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams};
+
+use crate::discovery::{Cache, Kind};
+use crate::wait::{Readiness, readiness};
+use crate::{Runtime, is_not_found, message};
+
+/// How often a wait polls.
+const POLL: Duration = Duration::from_millis(500);
+/// How long CRDs get to become established.
+const CRD_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A Kubernetes API server as a [`Target`].
+pub struct KubeTarget {
+    client: kube::Client,
+    rt: Runtime,
+    discovery: Arc<Cache>,
+    describe: String,
+}
+
+fn api_error(resource: impl std::fmt::Display) -> impl FnOnce(kube::Error) -> ClusterError {
+    move |e| {
+        if is_not_found(&e) {
+            return ClusterError::NotFound {
+                resource: resource.to_string(),
+                message: message(&e),
+            };
+        }
+        ClusterError::Api {
+            resource: resource.to_string(),
+            message: message(&e),
+            source: Some(crate::cause(e)),
+        }
+    }
+}
+
+impl KubeTarget {
+    pub(crate) fn new(client: kube::Client, rt: Runtime, describe: String) -> KubeTarget {
+        KubeTarget {
+            discovery: Arc::new(Cache::new(client.clone(), rt.clone())),
+            client,
+            rt,
+            describe,
+        }
+    }
+
+    /// The dynamic API of a resource, its kind, and the namespace it lives in (`None`:
+    /// cluster-scoped).
+    fn api(
+        &self,
+        key: &ResourceKey,
+        default_namespace: &str,
+    ) -> Result<(Api<DynamicObject>, Kind, Option<String>), ClusterError> {
+        let kind = self.discovery.resolve(&key.api_version, &key.kind)?;
+        if kind.namespaced {
+            let ns = key
+                .namespace
+                .clone()
+                .unwrap_or_else(|| default_namespace.to_string());
+            let api = Api::namespaced_with(self.client.clone(), &ns, &kind.resource);
+            Ok((api, kind, Some(ns)))
+        } else {
+            Ok((
+                Api::all_with(self.client.clone(), &kind.resource),
+                kind,
+                None,
+            ))
+        }
+    }
+
+    fn live(
+        &self,
+        api: &Api<DynamicObject>,
+        key: &ResourceKey,
+        namespace: Option<&str>,
+    ) -> Result<Option<serde_json::Value>, ClusterError> {
+        let shown = display(key, namespace);
+        let object = self
+            .rt
+            .block_on(api.get_opt(&key.name))
+            .map_err(api_error(&shown))?;
+        Ok(object.map(|o| serde_json::to_value(o).unwrap_or_default()))
+    }
+
+    fn apply_one(
+        &self,
+        owner: &Owner,
+        resource: &Resource,
+        options: &ApplyOptions,
+        check_owner: bool,
+    ) -> Result<(), ClusterError> {
+        let (api, _, namespace) = self.api(&resource.key, &owner.namespace)?;
+        let shown = display(&resource.key, namespace.as_deref());
+        if check_owner
+            && let Some(existing) = self.live(&api, &resource.key, namespace.as_deref())?
+        {
+            ownership::check(&existing, resource, owner, options.take_ownership)?;
+        }
+        let mut object = resource.object.clone();
+        if let Some(meta) = object.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+            match &namespace {
+                Some(ns) => {
+                    meta.insert("namespace".into(), ns.clone().into());
+                }
+                None => {
+                    meta.remove("namespace");
+                }
+            }
+        }
+        let mut params = PatchParams::apply(&options.field_manager);
+        params.force = options.force_conflicts;
+        params.dry_run = options.dry_run;
+        self.rt
+            .block_on(api.patch(&resource.key.name, &params, &Patch::Apply(&object)))
+            .map_err(|e| match &e {
+                kube::Error::Api(s) if s.code == 409 => ClusterError::Conflict {
+                    resource: shown.clone(),
+                    message: format!(
+                        "{} (field manager {}; --force-conflicts takes the fields over)",
+                        message(&e),
+                        options.field_manager
+                    ),
+                },
+                _ => api_error(&shown)(e),
+            })?;
+        Ok(())
+    }
+
+    /// Waits until every resource is ready; reports progress whenever it changes.
+    fn wait_all(
+        &self,
+        owner: &Owner,
+        resources: &[Resource],
+        options: &WaitOptions<'_>,
+    ) -> Result<(), ClusterError> {
+        let deadline = Instant::now() + options.timeout;
+        let mut last: Option<WaitProgress> = None;
+        loop {
+            let mut progress = WaitProgress::default();
+            for r in resources {
+                let (api, _, namespace) = self.api(&r.key, &owner.namespace)?;
+                let state = match self.live(&api, &r.key, namespace.as_deref())? {
+                    None => Readiness::Waiting("not created yet".into()),
+                    Some(object) => readiness(&r.key.kind, &object, options.jobs),
+                };
+                match state {
+                    Readiness::Ready => progress.ready.push(r.key.clone()),
+                    Readiness::Waiting(why) => progress.waiting.push((r.key.clone(), why)),
+                    Readiness::Failed(why) => {
+                        return Err(ClusterError::HookFailed {
+                            hook: display(&r.key, namespace.as_deref()),
+                            message: why,
+                        });
+                    }
+                }
+            }
+            if last.as_ref() != Some(&progress) {
+                if let Some(report) = options.progress {
+                    report(&progress);
+                }
+                last = Some(progress.clone());
+            }
+            if progress.waiting.is_empty() {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                let what = progress
+                    .waiting
+                    .iter()
+                    .map(|(key, why)| format!("{key}: {why}"))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                return Err(ClusterError::Timeout {
+                    what,
+                    after: options.timeout,
+                });
+            }
+            std::thread::sleep(POLL.min(deadline.saturating_duration_since(Instant::now())));
+        }
+    }
+}
+
+/// `Kind namespace/name` (or `Kind name` when cluster-scoped).
+fn display(key: &ResourceKey, namespace: Option<&str>) -> String {
+    match namespace {
+        Some(ns) => format!("{} {ns}/{}", key.kind, key.name),
+        None => format!("{} {}", key.kind, key.name),
+    }
+}
+
+impl Target for KubeTarget {
+    fn describe(&self) -> String {
+        self.describe.clone()
+    }
+
+    fn apply(
+        &self,
+        owner: &Owner,
+        resources: &[Resource],
+        options: &ApplyOptions,
+    ) -> Result<(), ClusterError> {
+        for r in resources {
+            self.apply_one(owner, r, options, true)?;
+        }
+        Ok(())
+    }
+
+    fn delete(
+        &self,
+        owner: &Owner,
+        resources: &[Resource],
+        options: &DeleteOptions,
+    ) -> Result<(), ClusterError> {
+        let params = DeleteParams {
+            dry_run: options.dry_run,
+            propagation_policy: Some(match options.propagation {
+                Propagation::Background => kube::api::PropagationPolicy::Background,
+                Propagation::Foreground => kube::api::PropagationPolicy::Foreground,
+                Propagation::Orphan => kube::api::PropagationPolicy::Orphan,
+            }),
+            ..DeleteParams::default()
+        };
+        for r in resources {
+            let (api, _, namespace) = match self.api(&r.key, &owner.namespace) {
+                Ok(found) => found,
+                // A kind that is no longer served (its CRD went) has nothing left to delete.
+                Err(ClusterError::NotFound { .. }) => continue,
+                Err(e) => return Err(e),
+            };
+            // An object this release does not own (another release's, or one a failed install
+            // could not adopt) is left alone.
+            match self.live(&api, &r.key, namespace.as_deref())? {
+                None => continue,
+                Some(existing) if ownership::check(&existing, r, owner, false).is_err() => continue,
+                Some(_) => {}
+            }
+            match self.rt.block_on(api.delete(&r.key.name, &params)) {
+                Ok(_) => {}
+                Err(e) if is_not_found(&e) => {}
+                Err(e) => return Err(api_error(display(&r.key, namespace.as_deref()))(e)),
+            }
+        }
+        Ok(())
+    }
+
+    fn wait(
+        &self,
+        owner: &Owner,
+        resources: &[Resource],
+        options: &WaitOptions<'_>,
+    ) -> Result<(), ClusterError> {
+        self.wait_all(owner, resources, options)
+    }
+
+    fn install_crds(&self, crds: &[Resource], options: &ApplyOptions) -> Result<(), ClusterError> {
+        if crds.is_empty() {
+            return Ok(());
+        }
+        let cluster = Owner {
+            name: String::new(),
+            namespace: String::new(),
+        };
+        let mut created = Vec::new();
+        for crd in crds {
+            let (api, _, _) = self.api(&crd.key, "")?;
+            // Existing CRDs are left alone, as Helm leaves them.
+            if self.live(&api, &crd.key, None)?.is_none() {
+                self.apply_one(&cluster, crd, options, false)?;
+                created.push(crd.clone());
+            }
+        }
+        if !options.dry_run && !created.is_empty() {
+            self.wait_all(
+                &cluster,
+                &created,
+                &WaitOptions {
+                    timeout: CRD_TIMEOUT,
+                    jobs: false,
+                    progress: None,
+                },
+            )?;
+            self.discovery.invalidate();
+        }
+        Ok(())
+    }
+
+    fn create_namespace(&self, namespace: &str, dry_run: bool) -> Result<(), ClusterError> {
+        let api = Api::<Namespace>::all(self.client.clone());
+        let shown = format!("Namespace {namespace}");
+        if self
+            .rt
+            .block_on(api.get_opt(namespace))
+            .map_err(api_error(&shown))?
+            .is_some()
+        {
+            return Ok(());
+        }
+        let object = Namespace {
+            metadata: kube::api::ObjectMeta {
+                name: Some(namespace.to_string()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let params = PostParams {
+            dry_run,
+            field_manager: Some(chartsmith::cluster::FIELD_MANAGER.to_string()),
+        };
+        match self.rt.block_on(api.create(&params, &object)) {
+            Ok(_) => Ok(()),
+            // Created meanwhile by someone else: fine.
+            Err(kube::Error::Api(s)) if s.code == 409 => Ok(()),
+            Err(e) => Err(api_error(&shown)(e)),
+        }
+    }
+
+    fn get(
+        &self,
+        owner: &Owner,
+        key: &ResourceKey,
+    ) -> Result<Option<serde_json::Value>, ClusterError> {
+        let (api, _, namespace) = self.api(key, &owner.namespace)?;
+        self.live(&api, key, namespace.as_deref())
+    }
+
+    fn capabilities(&self) -> Result<Option<Capabilities>, ClusterError> {
+        self.discovery.capabilities().map(Some)
+    }
+
+    fn lookup(&self) -> Option<Arc<dyn Lookup>> {
+        Some(Arc::new(KubeLookup {
+            client: self.client.clone(),
+            rt: self.rt.clone(),
+            discovery: Arc::clone(&self.discovery),
+        }))
+    }
+}
+
+/// Templates' `lookup`: read-only GETs and LISTs.
+struct KubeLookup {
+    client: kube::Client,
+    rt: Runtime,
+    discovery: Arc<Cache>,
+}
+
+impl Lookup for KubeLookup {
+    fn lookup(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Result<serde_json::Value, LookupError> {
+        let resolved = self.discovery.resolve(api_version, kind)?;
+        let api: Api<DynamicObject> = match (resolved.namespaced, namespace.is_empty()) {
+            (true, false) => {
+                Api::namespaced_with(self.client.clone(), namespace, &resolved.resource)
+            }
+            _ => Api::all_with(self.client.clone(), &resolved.resource),
+        };
+        if name.is_empty() {
+            let list = self.rt.block_on(api.list(&ListParams::default()))?;
+            let items: Vec<_> = list
+                .items
+                .into_iter()
+                .map(|o| serde_json::to_value(o).unwrap_or_default())
+                .collect();
+            return Ok(serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items}));
+        }
+        Ok(match self.rt.block_on(api.get_opt(name))? {
+            Some(object) => serde_json::to_value(object)?,
+            // Helm's lookup gives an empty map for an object that does not exist.
+            None => serde_json::json!({}),
+        })
+    }
+}
