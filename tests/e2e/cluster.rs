@@ -665,3 +665,156 @@ fn chartsmith_reads_rolls_back_and_uninstalls_helm_releases() {
     let after = ok(h(&["list", "-n", &ns]), "helm list after our uninstall");
     assert!(!after.contains("web"), "{after}");
 }
+
+/// A Tera chart with a Deployment, a pre-install/pre-upgrade Job hook deleted when it succeeds,
+/// and (with `claim=true`) a PersistentVolumeClaim that nothing binds.
+fn hooked_chart(dir: &Path) -> String {
+    std::fs::create_dir_all(dir.join("templates")).unwrap();
+    std::fs::write(
+        dir.join("Chart.yaml"),
+        "apiVersion: v2\nname: hooked\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("values.yaml"),
+        "replicas: 1\nclaim: false\nnodePort: 30210\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("templates/web.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: {{ Values.replicas }}\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  type: NodePort\n  selector:\n    app: web\n  ports:\n  - port: 80\n    nodePort: {{ Values.nodePort }}\n{% if Values.claim %}---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data\nspec:\n  accessModes: [ReadWriteOnce]\n  resources:\n    requests:\n      storage: 1Gi\n{% endif %}",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("templates/migrate.yaml"),
+        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\n  annotations:\n    helm.sh/hook: pre-install,pre-upgrade\n    helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n      - name: migrate\n        image: busybox:1.36\n        command: [\"true\"]\n",
+    )
+    .unwrap();
+    dir.to_str().unwrap().to_string()
+}
+
+#[test]
+fn wait_hooks_and_rollback_on_failure() {
+    let Some(kc) = kubeconfig("wait_hooks_and_rollback_on_failure") else {
+        return;
+    };
+    let b = backend(&kc, RecordKind::Secret);
+    let ns = unique_namespace("hooks");
+    let tmp = tempfile::tempdir().unwrap();
+    let chart = hooked_chart(tmp.path());
+    // The hook Job runs to completion (kwok completes Job pods) before the Deployment, which
+    // --wait then follows until it is available; the succeeded hook is deleted.
+    ok(
+        chartsmith(
+            &kc,
+            &[
+                "install",
+                "demo",
+                &chart,
+                "-n",
+                &ns,
+                "--create-namespace",
+                "--wait",
+                "--timeout",
+                "90s",
+                "--set",
+                "replicas=2",
+            ],
+        ),
+        "install --wait",
+    );
+    let deploy = live(&b, &ns, "apps/v1", "Deployment", "web").unwrap();
+    assert_eq!(deploy["status"]["availableReplicas"], 2, "{deploy}");
+    assert!(
+        live(&b, &ns, "batch/v1", "Job", "migrate").is_none(),
+        "the succeeded hook is deleted"
+    );
+    let hooks: serde_json::Value = serde_json::from_str(&ok(
+        chartsmith(&kc, &["get", "all", "demo", "-n", &ns, "-o", "json"]),
+        "get all",
+    ))
+    .unwrap();
+    assert_eq!(
+        hooks["hooks"][0]["last_run"]["phase"], "Succeeded",
+        "{}",
+        hooks["hooks"]
+    );
+
+    // A claim nothing binds: --wait gives up with the reason.
+    let stuck = chartsmith(
+        &kc,
+        &[
+            "upgrade",
+            "demo",
+            &chart,
+            "-n",
+            &ns,
+            "--wait",
+            "--timeout",
+            "3s",
+            "--set",
+            "claim=true",
+        ],
+    );
+    assert_eq!(stuck.status.code(), Some(1));
+    assert!(
+        stderr(&stuck).contains(&format!(
+            "timed out after 3s waiting for PersistentVolumeClaim {ns}/data: claim Pending"
+        )),
+        "{}",
+        stderr(&stuck)
+    );
+
+    // --rollback-on-failure: the API server refuses the new Service; the release goes back to
+    // the last deployed revision (1), as Helm's --atomic does.
+    let failed = chartsmith(
+        &kc,
+        &[
+            "upgrade",
+            "demo",
+            &chart,
+            "-n",
+            &ns,
+            "--rollback-on-failure",
+            "--set",
+            "replicas=3",
+            "--set",
+            "nodePort=80",
+        ],
+    );
+    assert_eq!(failed.status.code(), Some(1));
+    assert!(
+        stderr(&failed).contains(
+            "release demo failed, and has been rolled back due to rollback-on-failure being set"
+        ),
+        "{}",
+        stderr(&failed)
+    );
+    let history: Vec<serde_json::Value> = serde_json::from_str(&ok(
+        chartsmith(&kc, &["history", "demo", "-n", &ns, "-o", "json"]),
+        "history",
+    ))
+    .unwrap();
+    let statuses: Vec<_> = history
+        .iter()
+        .map(|r| r["status"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["superseded", "failed", "failed", "deployed"],
+        "{history:?}"
+    );
+    assert_eq!(history[3]["description"], "Rollback to 1");
+    assert_eq!(
+        live(&b, &ns, "apps/v1", "Deployment", "web").unwrap()["spec"]["replicas"],
+        2
+    );
+    assert!(
+        live(&b, &ns, "v1", "PersistentVolumeClaim", "data").is_none(),
+        "the rollback dropped the claim"
+    );
+    ok(
+        chartsmith(&kc, &["uninstall", "demo", "-n", &ns]),
+        "uninstall",
+    );
+}

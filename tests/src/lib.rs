@@ -131,3 +131,38 @@ pub fn backend(kubeconfig: &Path, driver: chartsmith_kube::RecordKind) -> charts
 pub fn create_namespace(backend: &chartsmith_kube::Backend, namespace: &str) {
     backend.target().create_namespace(namespace, false).unwrap();
 }
+
+/// `chartsmith ARGS` against the cluster of `kubeconfig` with the release driver `driver`
+/// (`secret`, `configmap`, `local`), as `CHARTSMITH_DRIVER` chooses it.
+pub fn chartsmith_with_driver(kubeconfig: &Path, driver: &str, args: &[&str]) -> Output {
+    Command::new(chartsmith_bin())
+        .current_dir(repo())
+        .env("KUBECONFIG", kubeconfig)
+        .env("CHARTSMITH_DRIVER", driver)
+        .env_remove("CHARTSMITH_STATE_DIR")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// [`helm`] with extra environment variables (e.g. `HELM_DRIVER=configmap`).
+pub fn helm_with_env(
+    kubeconfig: &Path,
+    home: &Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> Option<Output> {
+    let bin = std::env::var_os("HELM_BIN")?;
+    Some(
+        Command::new(bin)
+            .current_dir(repo())
+            .env("KUBECONFIG", kubeconfig)
+            .env("HELM_CACHE_HOME", home.join("cache"))
+            .env("HELM_CONFIG_HOME", home.join("config"))
+            .env("HELM_DATA_HOME", home.join("data"))
+            .envs(env.iter().copied())
+            .args(args)
+            .output()
+            .unwrap(),
+    )
+}

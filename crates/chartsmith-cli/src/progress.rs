@@ -16,3 +16,38 @@ pub(crate) fn spin<T>(message: impl Into<String>, work: impl FnOnce() -> T) -> T
     bar.finish_and_clear();
     result
 }
+
+/// A live line on stderr (on a terminal only) for `--wait` and hooks: how many resources are
+/// ready and what the first one not ready is waiting for.
+pub(crate) struct Waiting(indicatif::ProgressBar);
+
+impl Waiting {
+    pub(crate) fn new() -> Waiting {
+        let bar =
+            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}") {
+            bar.set_style(style);
+        }
+        bar.enable_steady_tick(Duration::from_millis(120));
+        Waiting(bar)
+    }
+
+    /// Shows the state of a wait.
+    pub(crate) fn report(&self, progress: &chartsmith::cluster::WaitProgress) {
+        let total = progress.ready.len() + progress.waiting.len();
+        let message = match progress.waiting.first() {
+            None => format!("{total}/{total} ready"),
+            Some((key, why)) => format!(
+                "{}/{total} ready; waiting for {key}: {why}",
+                progress.ready.len()
+            ),
+        };
+        self.0.set_message(message);
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
+}

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use chartsmith::action::{
-    self, DeployOptions, DryRun, RollbackOptions, UninstallOptions, ValuesMode,
+    self, Configuration, DeployOptions, DryRun, RollbackOptions, UninstallOptions, ValuesMode,
 };
 use chartsmith::release::{Release, Timestamp};
 use clap::{Args, Subcommand, ValueEnum};
@@ -127,6 +127,10 @@ pub struct DeployFlags {
     /// Create the release namespace if it does not exist.
     #[arg(long = "create-namespace")]
     pub create_namespace: bool,
+    /// If the operation fails, restore the previous state: an upgrade rolls back to the last
+    /// deployed revision, an install is uninstalled (Helm 3's `--atomic`).
+    #[arg(long = "rollback-on-failure", visible_alias = "atomic")]
+    pub rollback_on_failure: bool,
     /// Adopt existing resources that no release owns (or another release owns).
     #[arg(long = "take-ownership")]
     pub take_ownership: bool,
@@ -216,6 +220,9 @@ pub struct UninstallArgs {
     /// A description to record.
     #[arg(long = "description")]
     pub description: Option<String>,
+    /// How long each hook may run (Go duration: `5m0s`, `90s`).
+    #[arg(long = "timeout", default_value = "5m0s", value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: Duration,
     /// The directory the manifests were written to, if not the state directory.
     #[arg(long = "output-dir", value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
@@ -474,6 +481,8 @@ impl DeployFlags {
             take_ownership: self.take_ownership,
             force_conflicts: self.force_conflicts,
             wait: self.wait.wait(),
+            timeout: Some(self.wait.timeout),
+            rollback_on_failure: self.rollback_on_failure,
         })
     }
 
@@ -506,13 +515,19 @@ pub fn run_install(args: InstallArgs) -> Result<()> {
     let chart = d.load_chart()?;
     let values = d.values.to_options().merge()?;
     let backend = d.target.connect(d.output_dir.as_ref())?;
+    let waiting = crate::progress::Waiting::new();
+    let report = |p: &chartsmith::cluster::WaitProgress| waiting.report(p);
     let release = action::install(
-        &backend.config(),
+        &Configuration {
+            progress: Some(&report),
+            ..backend.config()
+        },
         &d.name,
         &chart,
         &values,
         &d.options(&backend, false, ValuesMode::Default)?,
     )?;
+    drop(waiting);
     d.print(&backend, &release, "")
 }
 
@@ -527,13 +542,19 @@ pub fn run_upgrade(args: UpgradeArgs) -> Result<()> {
         args.reset_values,
         args.reset_then_reuse_values,
     );
+    let waiting = crate::progress::Waiting::new();
+    let report = |p: &chartsmith::cluster::WaitProgress| waiting.report(p);
     let release = action::upgrade(
-        &backend.config(),
+        &Configuration {
+            progress: Some(&report),
+            ..backend.config()
+        },
         &d.name,
         &chart,
         &values,
         &d.options(&backend, args.install, mode)?,
     )?;
+    drop(waiting);
     let header = if release.version == 1 {
         format!(
             "Release \"{}\" does not exist. Installing it now.\n",
@@ -554,9 +575,15 @@ pub fn run_rollback(args: RollbackArgs) -> Result<()> {
         history_max: args.history_max,
         wait: args.wait.wait(),
         force_conflicts: args.force_conflicts,
+        timeout: Some(args.wait.timeout),
     };
+    let waiting = crate::progress::Waiting::new();
+    let report = |p: &chartsmith::cluster::WaitProgress| waiting.report(p);
     action::rollback(
-        &backend.config(),
+        &Configuration {
+            progress: Some(&report),
+            ..backend.config()
+        },
         &namespace,
         &args.name,
         args.revision,
@@ -572,6 +599,7 @@ pub fn run_uninstall(args: UninstallArgs) -> Result<()> {
     let options = UninstallOptions {
         keep_history: args.keep_history,
         description: args.description.clone(),
+        timeout: Some(args.timeout),
     };
     action::uninstall(&backend.config(), &namespace, &args.name, &options)?;
     out(&format!("release \"{}\" uninstalled\n", args.name))

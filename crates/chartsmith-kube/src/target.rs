@@ -154,9 +154,14 @@ impl KubeTarget {
                     None => Readiness::Waiting("not created yet".into()),
                     Some(object) => readiness(&r.key.kind, &object, options.jobs),
                 };
+                // Progress names the namespace the object lives in.
+                let key = ResourceKey {
+                    namespace: namespace.clone(),
+                    ..r.key.clone()
+                };
                 match state {
-                    Readiness::Ready => progress.ready.push(r.key.clone()),
-                    Readiness::Waiting(why) => progress.waiting.push((r.key.clone(), why)),
+                    Readiness::Ready => progress.ready.push(key),
+                    Readiness::Waiting(why) => progress.waiting.push((key, why)),
                     Readiness::Failed(why) => {
                         return Err(ClusterError::HookFailed {
                             hook: display(&r.key, namespace.as_deref()),
@@ -336,6 +341,10 @@ impl Target for KubeTarget {
 
     fn capabilities(&self) -> Result<Option<Capabilities>, ClusterError> {
         self.discovery.capabilities().map(Some)
+    }
+
+    fn runs_hooks(&self) -> bool {
+        true
     }
 
     fn lookup(&self) -> Option<Arc<dyn Lookup>> {

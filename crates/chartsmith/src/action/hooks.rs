@@ -126,6 +126,93 @@ pub fn select(hooks: &[Hook], event: HookEvent) -> Vec<&Hook> {
     chosen
 }
 
+/// How long a hook may run when no `--timeout` is given (Helm's default).
+pub const DEFAULT_HOOK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Runs the hooks of `release` for `event` on `config.cluster`, in order, recording each run in
+/// `release.hooks[].last_run` (Helm's `execHook`): an existing hook resource is deleted first
+/// (`before-hook-creation`, the default), the hook is created and waited for (Jobs complete,
+/// Pods succeed) within `timeout`, then deleted as its policies say. A target without live state
+/// ([`crate::cluster::Target::runs_hooks`] false) runs none.
+pub(super) fn run(
+    config: &super::Configuration<'_>,
+    release: &mut crate::release::Release,
+    event: HookEvent,
+    timeout: std::time::Duration,
+) -> Result<(), crate::cluster::ClusterError> {
+    use crate::cluster::{ApplyOptions, DeleteOptions, Resource, WaitOptions, ownership};
+    if !config.cluster.runs_hooks() {
+        return Ok(());
+    }
+    let owner = super::owner_of(release);
+    let order: Vec<usize> = {
+        let chosen = select(&release.hooks, event);
+        chosen
+            .iter()
+            .filter_map(|h| release.hooks.iter().position(|x| std::ptr::eq(x, *h)))
+            .collect()
+    };
+    for index in order {
+        let hook = release.hooks[index].clone();
+        let manifest = crate::manifest::Manifest {
+            source: hook.path.clone(),
+            content: hook.manifest.clone(),
+            api_version: String::new(),
+            kind: hook.kind.clone(),
+            name: hook.name.clone(),
+            hook_events: hook.events.clone(),
+            hook_weight: hook.weight,
+        };
+        let mut resource = Resource::from_manifest(&manifest)?;
+        ownership::stamp(&mut resource, &owner);
+        let resource = [resource];
+        let policies = DeletePolicy::of(&hook);
+        if policies.contains(&DeletePolicy::BeforeHookCreation) {
+            config
+                .cluster
+                .delete(&owner, &resource, &DeleteOptions::default())?;
+        }
+        let started = (config.clock)();
+        release.hooks[index].last_run = crate::release::HookExecution {
+            started_at: Some(started),
+            completed_at: None,
+            phase: "Running".into(),
+        };
+        config
+            .cluster
+            .apply(&owner, &resource, &ApplyOptions::default())?;
+        let outcome = config.cluster.wait(
+            &owner,
+            &resource,
+            &WaitOptions {
+                timeout,
+                jobs: true,
+                progress: config.progress,
+            },
+        );
+        let succeeded = outcome.is_ok();
+        release.hooks[index].last_run.completed_at = Some((config.clock)());
+        release.hooks[index].last_run.phase = if succeeded { "Succeeded" } else { "Failed" }.into();
+        let delete_now = if succeeded {
+            policies.contains(&DeletePolicy::HookSucceeded)
+        } else {
+            policies.contains(&DeletePolicy::HookFailed)
+        };
+        if delete_now {
+            config
+                .cluster
+                .delete(&owner, &resource, &DeleteOptions::default())?;
+        }
+        if let Err(e) = outcome {
+            return Err(crate::cluster::ClusterError::HookFailed {
+                hook: format!("{} {} ({})", hook.kind, hook.name, event.as_str()),
+                message: e.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

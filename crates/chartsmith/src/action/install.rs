@@ -26,6 +26,39 @@ pub fn install(
     install_locked(config, name, chart, values, options)
 }
 
+/// With `--rollback-on-failure`, a failed install is uninstalled (records and resources).
+fn undo_failed_install(
+    config: &Configuration<'_>,
+    name: &str,
+    namespace: &str,
+    error: crate::Error,
+) -> crate::Error {
+    let crate::Error::Action(ActionError::Failed {
+        description,
+        source,
+    }) = error
+    else {
+        return error;
+    };
+    let options = super::UninstallOptions::default();
+    match super::uninstall::uninstall_locked(config, namespace, name, &options) {
+        Ok(_) => ActionError::RolledBack {
+            description: format!(
+                "release {name} failed, and has been uninstalled due to rollback-on-failure being set: {description}"
+            ),
+            source,
+        }
+        .into(),
+        Err(undo) => ActionError::RolledBack {
+            description: format!(
+                "release {name} failed: {description}; uninstalling it (rollback-on-failure) failed too: {undo}"
+            ),
+            source,
+        }
+        .into(),
+    }
+}
+
 /// [`install`] with the release's lock held (also `upgrade --install`).
 pub(super) fn install_locked(
     config: &Configuration<'_>,
@@ -56,7 +89,7 @@ pub(super) fn install_locked(
         .description
         .clone()
         .unwrap_or_else(|| INSTALL_COMPLETE.to_string());
-    deploy(
+    let deployed = deploy(
         config,
         release,
         Deploy {
@@ -66,8 +99,15 @@ pub(super) fn install_locked(
             history_max: options.history_max,
             apply,
             wait: options.wait,
+            hook_timeout: options.timeout,
             done,
         },
         |_| Ok(()),
-    )
+    );
+    match deployed {
+        Err(e) if options.rollback_on_failure => {
+            Err(undo_failed_install(config, name, &namespace, e))
+        }
+        other => other,
+    }
 }

@@ -40,6 +40,7 @@ use crate::release::{self, Release, ReleaseChart, Status, Timestamp};
 use crate::storage::{self, Driver, StorageError};
 use crate::template::{TemplateOptions, template};
 use crate::values::Values;
+use hooks::HookEvent;
 
 /// The description of a completed install.
 pub const INSTALL_COMPLETE: &str = "Install complete";
@@ -207,6 +208,15 @@ pub enum ActionError {
         #[source]
         source: ClusterError,
     },
+    /// The operation failed and `--rollback-on-failure` restored the previous state (or tried).
+    #[error("{description}")]
+    RolledBack {
+        /// What failed and what was done about it.
+        description: String,
+        /// The cluster's error.
+        #[source]
+        source: ClusterError,
+    },
     /// The cluster failed before anything was recorded (discovery, a namespace, a dry run).
     #[error(transparent)]
     Cluster(ClusterError),
@@ -276,6 +286,11 @@ pub struct DeployOptions {
     pub force_conflicts: bool,
     /// Wait this long for the resources to be ready (`--wait --timeout`).
     pub wait: Option<Duration>,
+    /// How long each hook may run (`--timeout`; Helm's 5 minutes when `None`).
+    pub timeout: Option<Duration>,
+    /// When the operation fails, restore the previous state: an upgrade rolls back to the last
+    /// deployed revision, an install is uninstalled (`--rollback-on-failure`).
+    pub rollback_on_failure: bool,
 }
 
 /// Options of [`rollback`].
@@ -289,6 +304,8 @@ pub struct RollbackOptions {
     pub wait: Option<Duration>,
     /// Take fields other managers own (`--force-conflicts`).
     pub force_conflicts: bool,
+    /// How long each hook may run (Helm's 5 minutes when `None`).
+    pub timeout: Option<Duration>,
 }
 
 /// Options of [`uninstall`].
@@ -298,6 +315,8 @@ pub struct UninstallOptions {
     pub keep_history: bool,
     /// A description to record instead of Helm's default.
     pub description: Option<String>,
+    /// How long each hook may run (Helm's 5 minutes when `None`).
+    pub timeout: Option<Duration>,
 }
 
 fn namespace_of(options: &DeployOptions) -> String {
@@ -419,6 +438,7 @@ struct Deploy<'r> {
     history_max: usize,
     apply: ApplyOptions,
     wait: Option<Duration>,
+    hook_timeout: Option<Duration>,
     done: String,
 }
 
@@ -444,7 +464,18 @@ fn deploy(
         other => other?,
     }
     config.pending_written(&release);
-    if let Err(source) = apply_release(config, &release, &plan) {
+    let (pre, post) = match plan.operation {
+        Operation::Install => (HookEvent::PreInstall, HookEvent::PostInstall),
+        Operation::Upgrade => (HookEvent::PreUpgrade, HookEvent::PostUpgrade),
+        Operation::Rollback | Operation::Uninstall => {
+            (HookEvent::PreRollback, HookEvent::PostRollback)
+        }
+    };
+    let timeout = plan.hook_timeout.unwrap_or(hooks::DEFAULT_HOOK_TIMEOUT);
+    let outcome = hooks::run(config, &mut release, pre, timeout)
+        .and_then(|()| apply_release(config, &release, &plan))
+        .and_then(|()| hooks::run(config, &mut release, post, timeout));
+    if let Err(source) = outcome {
         let description = format!(
             "{} \"{}\" failed: {source}",
             plan.operation.failure_subject(),

@@ -18,6 +18,17 @@ pub fn rollback(
     let _lock = config
         .storage
         .lock(namespace, name, Operation::Rollback.as_str())?;
+    rollback_locked(config, namespace, name, version, options)
+}
+
+/// [`rollback`] with the release's lock held (also `upgrade --rollback-on-failure`).
+pub(super) fn rollback_locked(
+    config: &Configuration<'_>,
+    namespace: &str,
+    name: &str,
+    version: Option<u64>,
+    options: &RollbackOptions,
+) -> Result<Release> {
     let history = config.storage.history(namespace, name)?;
     let current = history
         .last()
@@ -60,6 +71,7 @@ pub fn rollback(
                 ..ApplyOptions::default()
             },
             wait: options.wait,
+            hook_timeout: options.timeout,
             done,
         },
         |config| {

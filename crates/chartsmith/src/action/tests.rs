@@ -641,6 +641,7 @@ fn a_cluster_failure_records_a_failed_revision_and_a_race_says_in_progress() {
             history_max: 0,
             apply: crate::cluster::ApplyOptions::default(),
             wait: None,
+            hook_timeout: None,
             done: String::new(),
         },
         |_| Ok(()),
@@ -704,5 +705,195 @@ fn capabilities_come_from_the_server_and_flags_override() {
     assert_eq!(
         local.capabilities(None, &[]).unwrap(),
         crate::engine::Capabilities::default()
+    );
+}
+
+fn hooked_chart() -> Chart {
+    fake_chart(
+        &[
+            (
+                "migrate.yaml",
+                "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: {{ Release.Name }}-migrate\n  annotations:\n    helm.sh/hook: pre-install,pre-upgrade\n    helm.sh/hook-weight: \"-5\"\n    helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded\n",
+            ),
+            (
+                "seed.yaml",
+                "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: {{ Release.Name }}-seed\n  annotations:\n    helm.sh/hook: post-install\n",
+            ),
+            (
+                "goodbye.yaml",
+                "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ Release.Name }}-goodbye\n  annotations:\n    helm.sh/hook: pre-delete\n    helm.sh/hook-delete-policy: hook-succeeded\n",
+            ),
+        ],
+        &[],
+    )
+}
+
+#[test]
+fn hooks_run_around_the_resources_by_event_weight_and_policy() {
+    let driver = MemoryDriver::default();
+    let cluster = FakeCluster::new();
+    let config = Configuration::new(&driver, &cluster);
+    let r = install(
+        &config,
+        "demo",
+        &hooked_chart(),
+        &values(""),
+        &in_ns("default"),
+    )
+    .unwrap();
+    let calls = cluster.calls();
+    let position = |call: &str| {
+        calls
+            .iter()
+            .position(|c| c == call)
+            .unwrap_or_else(|| panic!("no call {call:?} in {calls:?}"))
+    };
+    // pre-install: deleted (before-hook-creation), created, waited for, deleted (succeeded).
+    assert_eq!(
+        calls[..4],
+        [
+            "delete Job demo-migrate",
+            "apply Job demo-migrate",
+            "wait Job demo-migrate",
+            "delete Job demo-migrate",
+        ]
+    );
+    assert!(position("apply Deployment demo-web") < position("apply Job demo-seed"));
+    assert!(position("wait Job demo-seed") > position("apply Job demo-seed"));
+    // The seed Job has the default policy only: it stays.
+    assert!(cluster.object("Job", "default", "demo-seed").is_some());
+    assert!(cluster.object("Job", "default", "demo-migrate").is_none());
+    let migrate = r.hooks.iter().find(|h| h.name == "demo-migrate").unwrap();
+    assert_eq!(migrate.last_run.phase, "Succeeded");
+    assert!(migrate.last_run.started_at.is_some() && migrate.last_run.completed_at.is_some());
+    let stored = get(&config, "default", "demo", None).unwrap();
+    assert_eq!(stored.hooks, r.hooks, "the runs are recorded");
+    // Uninstall runs pre-delete first (policy hook-succeeded only: not deleted before).
+    let before = cluster.calls().len();
+    uninstall(&config, "default", "demo", &UninstallOptions::default()).unwrap();
+    assert_eq!(
+        cluster.calls()[before..before + 4],
+        [
+            "apply Pod demo-goodbye",
+            "wait Pod demo-goodbye",
+            "delete Pod demo-goodbye",
+            "delete Deployment demo-web",
+        ]
+    );
+}
+
+#[test]
+fn a_failed_hook_fails_the_release_and_rollback_on_failure_restores() {
+    let driver = MemoryDriver::default();
+    let cluster = FakeCluster::new();
+    let config = Configuration::new(&driver, &cluster);
+    // A failing pre-install hook: nothing else is applied, the revision is failed.
+    cluster.fail_on("wait", "demo-migrate");
+    let err = install(
+        &config,
+        "demo",
+        &hooked_chart(),
+        &values(""),
+        &in_ns("default"),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("Release \"demo\" failed: hook Job demo-migrate (pre-install) failed"),
+        "{err}"
+    );
+    assert!(
+        cluster
+            .object("Deployment", "default", "demo-web")
+            .is_none()
+    );
+    assert_eq!(
+        get(&config, "default", "demo", None).unwrap().info.status,
+        Status::Failed
+    );
+    uninstall(&config, "default", "demo", &UninstallOptions::default()).unwrap();
+
+    // --rollback-on-failure on install: uninstalled.
+    let atomic = DeployOptions {
+        rollback_on_failure: true,
+        ..in_ns("default")
+    };
+    cluster.fail_on("apply", "demo-web");
+    let err = install(&config, "demo", &fake_chart(&[], &[]), &values(""), &atomic).unwrap_err();
+    assert!(
+        err.to_string().starts_with(
+            "release demo failed, and has been uninstalled due to rollback-on-failure being set"
+        ),
+        "{err}"
+    );
+    assert!(driver.history("default", "demo").unwrap().is_empty());
+    assert!(
+        cluster
+            .object("ConfigMap", "default", "demo-extra")
+            .is_none()
+    );
+
+    // --rollback-on-failure on upgrade: back to the deployed revision.
+    install(
+        &config,
+        "demo",
+        &fake_chart(&[], &[]),
+        &values(""),
+        &in_ns("default"),
+    )
+    .unwrap();
+    cluster.fail_on("apply", "demo-web");
+    let err = upgrade(
+        &config,
+        "demo",
+        &fake_chart(&[], &[]),
+        &values("extra=false"),
+        &atomic,
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().starts_with(
+            "release demo failed, and has been rolled back due to rollback-on-failure being set"
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        statuses(&driver, "demo")
+            .into_iter()
+            .map(|s| (s.0, s.1))
+            .collect::<Vec<_>>(),
+        [
+            (1, Status::Superseded),
+            (2, Status::Failed),
+            (3, Status::Deployed)
+        ]
+    );
+    assert!(
+        cluster
+            .object("ConfigMap", "default", "demo-extra")
+            .is_some()
+    );
+}
+
+#[test]
+fn the_directory_target_records_hooks_without_running_them() {
+    let driver = MemoryDriver::default();
+    let tmp = tempfile::tempdir().unwrap();
+    let cluster = DirectoryCluster::StateDir(tmp.path().into());
+    let config = Configuration::new(&driver, &cluster);
+    let r = install(
+        &config,
+        "demo",
+        &hooked_chart(),
+        &values(""),
+        &in_ns("default"),
+    )
+    .unwrap();
+    assert_eq!(r.hooks.len(), 3);
+    assert!(r.hooks.iter().all(|h| h.last_run.phase.is_empty()));
+    assert!(
+        files(&cluster.dir("default", "demo"))
+            .iter()
+            .all(|f| !f.contains("job"))
     );
 }

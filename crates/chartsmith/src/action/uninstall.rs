@@ -1,5 +1,6 @@
 //! `uninstall NAME`: removes the release's resources, and its records unless `--keep-history`.
 
+use super::hooks::{self, HookEvent};
 use super::{
     ActionError, Configuration, Operation, UNINSTALL_COMPLETE, UninstallOptions, owner_of,
     resources_of,
@@ -20,6 +21,16 @@ pub fn uninstall(
     let _lock = config
         .storage
         .lock(namespace, name, Operation::Uninstall.as_str())?;
+    uninstall_locked(config, namespace, name, options)
+}
+
+/// [`uninstall`] with the release's lock held (also `install --rollback-on-failure`).
+pub(super) fn uninstall_locked(
+    config: &Configuration<'_>,
+    namespace: &str,
+    name: &str,
+    options: &UninstallOptions,
+) -> Result<Release> {
     let history = config.storage.history(namespace, name)?;
     let mut last = history
         .last()
@@ -52,6 +63,8 @@ pub fn uninstall(
         ),
         source,
     };
+    let timeout = options.timeout.unwrap_or(hooks::DEFAULT_HOOK_TIMEOUT);
+    hooks::run(config, &mut last, HookEvent::PreDelete, timeout).map_err(failed)?;
     let mut resources = resources_of(&last).map_err(failed)?;
     resources.retain(|r| !ownership::keeps(r));
     resources.reverse();
@@ -59,6 +72,7 @@ pub fn uninstall(
         .cluster
         .delete(&owner_of(&last), &resources, &DeleteOptions::default())
         .map_err(failed)?;
+    hooks::run(config, &mut last, HookEvent::PostDelete, timeout).map_err(failed)?;
     last.info.status = Status::Uninstalled;
     last.info.description = options
         .description

@@ -92,7 +92,7 @@ pub fn upgrade(
         .clone()
         .unwrap_or_else(|| UPGRADE_COMPLETE.to_string());
     // Helm installs `crds/` on install only; an upgrade leaves CRDs alone.
-    deploy(
+    let deployed = deploy(
         config,
         release,
         Deploy {
@@ -102,6 +102,7 @@ pub fn upgrade(
             history_max: options.history_max,
             apply,
             wait: options.wait,
+            hook_timeout: options.timeout,
             done,
         },
         |config| {
@@ -109,5 +110,40 @@ pub fn upgrade(
             current.info.status = Status::Superseded;
             Ok(config.storage.update(&current)?)
         },
-    )
+    );
+    match deployed {
+        Err(crate::Error::Action(ActionError::Failed {
+            description,
+            source,
+        })) if options.rollback_on_failure => {
+            // Back to the revision that was deployed (the lock is still held).
+            let rollback = super::RollbackOptions {
+                history_max: options.history_max,
+                wait: options.wait,
+                force_conflicts: options.force_conflicts,
+                timeout: options.timeout,
+                ..super::RollbackOptions::default()
+            };
+            let undone = super::rollback::rollback_locked(
+                config,
+                &namespace,
+                name,
+                Some(current.version),
+                &rollback,
+            );
+            Err(ActionError::RolledBack {
+                description: match undone {
+                    Ok(_) => format!(
+                        "release {name} failed, and has been rolled back due to rollback-on-failure being set: {description}"
+                    ),
+                    Err(undo) => format!(
+                        "release {name} failed: {description}; rolling back (rollback-on-failure) failed too: {undo}"
+                    ),
+                },
+                source,
+            }
+            .into())
+        }
+        other => other,
+    }
 }

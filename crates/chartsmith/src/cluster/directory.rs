@@ -223,6 +223,11 @@ impl Target for DirectoryCluster {
     fn lookup(&self) -> Option<Arc<dyn Lookup>> {
         None
     }
+
+    /// Files have no lifecycle: hooks are recorded with the release, not run.
+    fn runs_hooks(&self) -> bool {
+        false
+    }
 }
 
 #[cfg(test)]

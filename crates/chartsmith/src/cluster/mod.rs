@@ -264,6 +264,10 @@ pub trait Target: Send + Sync {
 
     /// What templates' `lookup` reads, or `None` when there is no cluster (`lookup` is empty).
     fn lookup(&self) -> Option<Arc<dyn Lookup>>;
+
+    /// Whether hooks run here: a target with live state creates, waits for and deletes hook
+    /// resources; the directory target records them only (as `helm template` shows them).
+    fn runs_hooks(&self) -> bool;
 }
 
 /// Why a target could not apply, delete or wait.

@@ -350,6 +350,10 @@ impl Target for FakeCluster {
     fn lookup(&self) -> Option<Arc<dyn Lookup>> {
         Some(Arc::new(self.clone()))
     }
+
+    fn runs_hooks(&self) -> bool {
+        true
+    }
 }
 
 impl Lookup for FakeCluster {
