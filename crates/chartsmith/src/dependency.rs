@@ -20,6 +20,9 @@ use crate::loader::{self, LoadOptions};
 use crate::package::{PackageOptions, archive, source_date_epoch};
 use crate::repo::{IndexFile, RepoError};
 use crate::repositories::{self, RepoSettings};
+use crate::util::digest::digest_of;
+use crate::util::fs::{WriteOptions, write_atomic_creating_dirs};
+use crate::util::gojson::encode;
 
 /// How deep `file://` dependencies may nest.
 const MAX_DEPTH: usize = 16;
@@ -120,7 +123,7 @@ pub fn hash_requirements(requirements: &[Dependency], locked: &[LockedDependency
     text.push_str("],[");
     text.push_str(&lock.iter().map(go_text).collect::<Vec<_>>().join(","));
     text.push_str("]]");
-    crate::oci::digest_of(text.as_bytes())
+    digest_of(text.as_bytes())
 }
 
 /// A dependency as Go marshals Helm's `chart.Dependency` (kept as ordered pairs).
@@ -184,16 +187,6 @@ fn sorted(v: &serde_json::Value) -> serde_json::Value {
         serde_json::Value::Array(a) => serde_json::Value::Array(a.iter().map(sorted).collect()),
         other => other.clone(),
     }
-}
-
-pub(crate) fn encode(v: &serde_json::Value) -> String {
-    serde_json::to_string(v)
-        .unwrap_or_default()
-        .replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026")
-        .replace('\u{2028}', "\\u2028")
-        .replace('\u{2029}', "\\u2029")
 }
 
 fn read_metadata(chart_dir: &Path) -> Result<Metadata> {
@@ -347,7 +340,7 @@ fn install(
         }
     }
     for r in &resolved {
-        repositories::write_file(&charts.join(&r.file_name), &r.bytes)?;
+        write_atomic_creating_dirs(&charts.join(&r.file_name), &r.bytes, WriteOptions::DURABLE)?;
     }
     let locked: Vec<LockedDependency> = resolved.into_iter().map(|r| r.locked).collect();
     let lock = Lock {
@@ -359,7 +352,11 @@ fn install(
         let text = serde_json::to_value(&lock)
             .map(|v| crate::yaml::to_string(&v))
             .unwrap_or_default();
-        repositories::write_file(&chart_dir.join("Chart.lock"), text.as_bytes())?;
+        write_atomic_creating_dirs(
+            &chart_dir.join("Chart.lock"),
+            text.as_bytes(),
+            WriteOptions::DURABLE,
+        )?;
     }
     Ok(lock)
 }
@@ -477,7 +474,7 @@ fn resolve(
         (resolved, loaded)
     };
     let mut downloaded = downloaded;
-    downloaded.locked.digest = crate::oci::digest_of(&downloaded.bytes);
+    downloaded.locked.digest = digest_of(&downloaded.bytes);
     if let Some(expected) = pinned.map(|l| l.digest.as_str()).filter(|d| !d.is_empty())
         && expected != downloaded.locked.digest
     {
@@ -612,7 +609,7 @@ fn local_dir(chart_dir: &Path, local: &str) -> std::result::Result<PathBuf, Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::repo::hex;
+    use crate::util::digest::hex;
     use sha2::{Digest, Sha256};
 
     fn write(dir: &Path, name: &str, text: &str) {

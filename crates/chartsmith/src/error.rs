@@ -69,6 +69,15 @@ pub enum Error {
     Oci(#[from] crate::oci::OciError),
 }
 
+impl From<crate::util::fs::IoError> for Error {
+    fn from(e: crate::util::fs::IoError) -> Error {
+        Error::Io {
+            path: e.path,
+            source: e.source,
+        }
+    }
+}
+
 impl Error {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
         Error::Io {

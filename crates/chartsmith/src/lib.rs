@@ -44,6 +44,7 @@ pub mod show;
 pub mod storage;
 pub mod strvals;
 pub mod template;
+mod util;
 pub mod values;
 pub mod yaml;
 

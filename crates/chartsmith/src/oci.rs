@@ -23,11 +23,9 @@ use std::path::PathBuf;
 
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::chart::Metadata;
 use crate::error::{Error, Result};
-use crate::repo::hex;
 use crate::repositories::RepoSettings;
 
 /// The media type of an OCI image manifest.
@@ -296,14 +294,13 @@ pub struct Manifest {
 }
 
 /// `sha256:` and the hex digest of `bytes`.
-pub fn digest_of(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex(&Sha256::digest(bytes)))
-}
+pub use crate::util::digest::digest_of;
 
 /// The config blob of a chart: its metadata as Go's `encoding/json` writes Helm's
 /// `chart.Metadata` (field order and `omitempty` as Helm, so the digest matches `helm push`).
 pub fn config_json(metadata: &Metadata) -> Vec<u8> {
-    use crate::dependency::{encode, go_json, go_text};
+    use crate::dependency::{go_json, go_text};
+    use crate::util::gojson::encode;
     // Ordered (key, encoded JSON) pairs: Go writes struct fields in declaration order.
     fn object(fields: Vec<(&str, String)>) -> String {
         let parts: Vec<String> = fields
@@ -617,7 +614,11 @@ impl RegistryConfig {
     /// Writes the file, readable only by its owner.
     pub fn save(&self, settings: &RepoSettings) -> Result<()> {
         let text = serde_json::to_vec_pretty(self).unwrap_or_default();
-        crate::repositories::write_private_file(&Self::path(settings), &text)
+        Ok(crate::util::fs::write_atomic_creating_dirs(
+            &Self::path(settings),
+            &text,
+            crate::util::fs::WriteOptions::PRIVATE,
+        )?)
     }
 
     /// The credentials saved for `registry`.

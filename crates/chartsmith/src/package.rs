@@ -11,12 +11,12 @@
 //! [`DEFAULT_MTIME`]); the gzip header has no file name and a zero time. So the same chart gives
 //! the same archive on any machine and from any checkout.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::chart::{Chart, File};
 use crate::error::{Error, Result};
 use crate::loader::{self, LoadOptions};
+use crate::util::fs::{WriteOptions, write_atomic_with};
 
 /// The modification time of every entry when `SOURCE_DATE_EPOCH` is not set:
 /// 1980-01-01T00:00:00Z (the earliest time every archive format and tool accepts).
@@ -106,16 +106,11 @@ pub fn package(chart_dir: &Path, options: &PackageOptions) -> Result<PathBuf> {
     // of packaging a small chart.
     let target = destination.join(&file_name);
     debug_assert_eq!(target.parent(), Some(destination.as_path()));
-    let partial = destination.join(format!(".{file_name}.partial"));
-    let write = || -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&partial)?;
-        f.write_all(&bytes)?;
-        std::fs::rename(&partial, &target)
+    let not_synced = WriteOptions {
+        durable: false,
+        private: false,
     };
-    if let Err(e) = write() {
-        let _ = std::fs::remove_file(&partial);
-        return Err(Error::io(&target, e));
-    }
+    write_atomic_with(&target, &bytes, not_synced)?;
     Ok(target)
 }
 
@@ -123,7 +118,7 @@ pub fn package(chart_dir: &Path, options: &PackageOptions) -> Result<PathBuf> {
 /// are in the order of `charts` (each chart's own result, so one broken chart does not hide the
 /// others).
 pub fn package_all(charts: &[PathBuf], options: &PackageOptions) -> Vec<Result<PathBuf>> {
-    crate::repo::parallel_map(charts, |chart| package(chart, options))
+    crate::util::parallel::parallel_map(charts, |chart| package(chart, options))
 }
 
 /// The archive's file name and bytes, without writing anything.

@@ -9,11 +9,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::chart::Metadata;
 use crate::error::{Error, Result};
 use crate::loader::{self, LoadOptions};
+use crate::util::digest::sha256_hex;
+use crate::util::parallel::parallel_map;
 
 /// Largest index file read for merging (64 MiB).
 pub const MAX_INDEX_BYTES: u64 = 64 << 20;
@@ -240,7 +241,7 @@ pub fn index(dir: &Path, url: Option<&str>, merge: Option<&Path>) -> Result<Inde
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
         let chart =
             loader::load_archive(&bytes, &path.display().to_string(), &LoadOptions::default())?;
-        Ok((chart.metadata, hex(&Sha256::digest(&bytes))))
+        Ok((chart.metadata, sha256_hex(&bytes)))
     });
     for (path, result) in paths.into_iter().zip(loaded) {
         let (metadata, digest) = result?;
@@ -273,42 +274,6 @@ pub fn index(dir: &Path, url: Option<&str>, merge: Option<&Path>) -> Result<Inde
     Ok(index)
 }
 
-/// `f` over `items` on up to [`std::thread::available_parallelism`] threads, results in the
-/// order of `items`.
-pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(items.len());
-    if threads <= 1 {
-        return items.iter().map(f).collect();
-    }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(item) = items.get(i) else { break };
-                        done.push((i, f(item)));
-                    }
-                    done
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| match w.join() {
-                Ok(done) => done,
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
-    });
-    results.sort_unstable_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
-}
-
 fn archives(dir: &Path) -> Result<Vec<PathBuf>> {
     let read = |d: &Path| -> Result<Vec<std::fs::DirEntry>> {
         let mut list: Vec<_> = std::fs::read_dir(d)
@@ -339,10 +304,6 @@ fn archives(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(found)
 }
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 pub(crate) fn now() -> String {
     jiff::Timestamp::now().to_string()
 }
@@ -351,6 +312,8 @@ pub(crate) fn now() -> String {
 mod tests {
     use super::*;
     use crate::package::{PackageOptions, package};
+    use crate::util::digest::hex;
+    use sha2::{Digest, Sha256};
 
     fn chart(dir: &Path, name: &str, version: &str) -> PathBuf {
         let c = dir.join(format!("src-{name}-{version}"));

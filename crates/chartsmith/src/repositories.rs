@@ -12,13 +12,14 @@
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::chart::Chart;
 use crate::constraint::{Constraint, parse_version};
 use crate::error::{Error, Result};
 use crate::loader::{self, LoadOptions};
-use crate::repo::{ChartVersion, IndexFile, MAX_INDEX_BYTES, RepoError, hex};
+use crate::repo::{ChartVersion, IndexFile, MAX_INDEX_BYTES, RepoError};
+use crate::util::digest::sha256_hex;
+use crate::util::fs::{WriteOptions, write_atomic_creating_dirs};
 
 /// Largest chart archive downloaded (100 MiB, the loader's default total size).
 pub const MAX_ARCHIVE_BYTES: u64 = 100 << 20;
@@ -234,7 +235,11 @@ impl RepositoriesFile {
         let text = serde_json::to_value(self)
             .map(|v| crate::yaml::to_string(&v))
             .unwrap_or_default();
-        write_private_file(&path, text.as_bytes())
+        Ok(write_atomic_creating_dirs(
+            &path,
+            text.as_bytes(),
+            WriteOptions::PRIVATE,
+        )?)
     }
 
     /// The repository named `name`.
@@ -310,7 +315,11 @@ pub fn add(settings: &RepoSettings, repository: &Repository) -> Result<IndexFile
         )));
     }
     let index = fetch_repository_index(repository)?;
-    write_file(&settings.index_file(name), index.to_yaml().as_bytes())?;
+    write_atomic_creating_dirs(
+        &settings.index_file(name),
+        index.to_yaml().as_bytes(),
+        WriteOptions::DURABLE,
+    )?;
     file.repositories.retain(|r| r.name != name);
     file.repositories.push(repository.clone());
     file.generated = crate::repo::now();
@@ -337,7 +346,11 @@ pub fn update(settings: &RepoSettings, names: &[String]) -> Result<Vec<String>> 
             continue;
         }
         let index = fetch_repository_index(repo)?;
-        write_file(&settings.index_file(&repo.name), index.to_yaml().as_bytes())?;
+        write_atomic_creating_dirs(
+            &settings.index_file(&repo.name),
+            index.to_yaml().as_bytes(),
+            WriteOptions::DURABLE,
+        )?;
         done.push(repo.name.clone());
     }
     Ok(done)
@@ -373,7 +386,7 @@ pub fn cached_index(settings: &RepoSettings, name: &str) -> Result<(Repository, 
         IndexFile::load(&path)?
     } else {
         let index = fetch_repository_index(&repo)?;
-        write_file(&path, index.to_yaml().as_bytes())?;
+        write_atomic_creating_dirs(&path, index.to_yaml().as_bytes(), WriteOptions::DURABLE)?;
         index
     };
     Ok((repo, index))
@@ -464,7 +477,7 @@ pub fn verify(url: &str, bytes: &[u8], digest: &str) -> Result<()> {
     if expected.is_empty() {
         return Ok(());
     }
-    let actual = hex(&Sha256::digest(bytes));
+    let actual = sha256_hex(bytes);
     if actual != expected {
         return Err(RepoError::DigestMismatch {
             url: url.to_string(),
@@ -538,7 +551,7 @@ pub fn pull(
         unpack(&bytes, &file_name, destination)?
     } else {
         let target = destination.join(&file_name);
-        write_file(&target, &bytes)?;
+        write_atomic_creating_dirs(&target, &bytes, WriteOptions::DURABLE)?;
         target
     };
     Ok(Pulled { path, digest })
@@ -549,7 +562,7 @@ pub fn pull(
 pub fn locate(settings: &RepoSettings, reference: &str, range: Option<&str>) -> Result<PathBuf> {
     let (file_name, bytes, _) = fetch_any(settings, reference, range)?;
     let target = settings.cache_dir.join("charts").join(file_name);
-    write_file(&target, &bytes)?;
+    write_atomic_creating_dirs(&target, &bytes, WriteOptions::DURABLE)?;
     Ok(target)
 }
 
@@ -609,48 +622,6 @@ pub fn unpack(bytes: &[u8], source_name: &str, destination: &Path) -> Result<Pat
         }
     }
     Ok(root)
-}
-
-/// Writes a file atomically (beside its final name, then renamed), creating its directory.
-pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-    }
-    let partial = path.with_extension("partial");
-    std::fs::write(&partial, bytes)
-        .and_then(|()| std::fs::rename(&partial, path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&partial);
-            Error::io(path, e)
-        })
-}
-
-/// Writes a file that only its owner may read (created so before a byte is written), atomically.
-pub(crate) fn write_private_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write as _;
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-    }
-    let partial = path.with_extension("partial");
-    let _ = std::fs::remove_file(&partial);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options
-        .open(&partial)
-        .and_then(|mut f| {
-            f.write_all(bytes)?;
-            f.sync_all()
-        })
-        .and_then(|()| std::fs::rename(&partial, path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&partial);
-            Error::io(path, e)
-        })
 }
 
 /// The HTTP client for `tls`: rustls, bounded connect and overall time, `Authorization` never
@@ -808,6 +779,8 @@ pub(crate) fn get(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::util::digest::hex;
+    use sha2::{Digest, Sha256};
 
     fn settings(dir: &Path) -> RepoSettings {
         RepoSettings {

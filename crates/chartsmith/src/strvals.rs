@@ -993,53 +993,9 @@ fn merge_json_object(
         ));
     }
     if let Value::Object(object) = value {
-        merge_maps(dest, object);
+        crate::util::merge::merge_into(dest, object);
     }
     Ok(())
-}
-
-/// Deep-merge `src` into `dest` without recursion.
-fn merge_maps(dest: &mut Map<String, Value>, src: Map<String, Value>) {
-    struct Level {
-        dest: Map<String, Value>,
-        src: serde_json::map::IntoIter,
-        key: Option<String>,
-    }
-    let mut stack = vec![Level {
-        dest: std::mem::take(dest),
-        src: src.into_iter(),
-        key: None,
-    }];
-    while let Some(top) = stack.last_mut() {
-        match top.src.next() {
-            Some((key, Value::Object(inner))) => {
-                if let Some(Value::Object(existing)) = top.dest.get_mut(&key) {
-                    let taken = std::mem::take(existing);
-                    stack.push(Level {
-                        dest: taken,
-                        src: inner.into_iter(),
-                        key: Some(key),
-                    });
-                } else {
-                    top.dest.insert(key, Value::Object(inner));
-                }
-            }
-            Some((key, value)) => {
-                top.dest.insert(key, value);
-            }
-            None => {
-                let Some(done) = stack.pop() else { break };
-                match (done.key, stack.last_mut()) {
-                    (Some(key), Some(parent)) => {
-                        if let Some(slot) = parent.dest.get_mut(&key) {
-                            *slot = Value::Object(done.dest);
-                        }
-                    }
-                    _ => *dest = done.dest,
-                }
-            }
-        }
-    }
 }
 
 fn skip_json_space(chars: &[char], mut pos: usize) -> usize {

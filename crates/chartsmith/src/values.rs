@@ -168,20 +168,7 @@ fn read_text(path: &Path) -> Result<String> {
 }
 
 /// Deep-merges `b` over `a` as Helm merges `-f` files: maps merge, anything else replaces.
-pub fn merge_maps(mut a: Values, b: Values) -> Values {
-    for (k, v) in b {
-        match (a.get_mut(&k), v) {
-            (Some(Value::Object(existing)), Value::Object(incoming)) => {
-                let merged = merge_maps(std::mem::take(existing), incoming);
-                *existing = merged;
-            }
-            (_, v) => {
-                a.insert(k, v);
-            }
-        }
-    }
-    a
-}
+pub use crate::util::merge::merge_maps;
 
 /// The result of computing values for a chart: the chart with disabled dependencies removed and
 /// `import-values` applied, and the values its templates see.

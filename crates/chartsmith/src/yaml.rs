@@ -143,7 +143,7 @@ pub fn map_from_str(source: &str, file: &str) -> Result<serde_json::Map<String, 
     for doc in docs {
         match doc {
             Value::Null => {}
-            Value::Object(map) => merged = crate::values::merge_maps(merged, map),
+            Value::Object(map) => merged = crate::util::merge::merge_maps(merged, map),
             other => {
                 return Err(YamlError {
                     file: file.to_string(),
