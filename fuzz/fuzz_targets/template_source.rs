@@ -2,7 +2,7 @@
 #![no_main]
 use chartsmith::chart::File;
 use chartsmith::engine::RenderLimits;
-use chartsmith::loader::{LoadOptions, from_files};
+use chartsmith::chart::loader::{LoadOptions, from_files};
 use chartsmith::template::{TemplateOptions, template};
 use libfuzzer_sys::fuzz_target;
 

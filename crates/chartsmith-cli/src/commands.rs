@@ -53,7 +53,7 @@ impl ValueFlags {
 }
 
 fn load(chart: &Path) -> Result<chartsmith::Chart> {
-    Ok(chartsmith::loader::load(chart)?)
+    Ok(chartsmith::chart::loader::load(chart)?)
 }
 
 pub(crate) fn out(text: &str) -> Result<()> {
@@ -194,7 +194,7 @@ fn run_values(args: ValuesArgs) -> Result<()> {
 }
 
 fn run_show(args: ShowArgs) -> Result<()> {
-    use chartsmith::show::{Part, show};
+    use chartsmith::chart::show::{Part, show};
     let path = args.source.local(&args.chart)?;
     let chart = load(Path::new(&path))?;
     let part = match args.what {
@@ -215,13 +215,13 @@ fn run_show(args: ShowArgs) -> Result<()> {
 }
 
 fn run_create(args: CreateArgs) -> Result<()> {
-    chartsmith::create::create(&args.name)?;
+    chartsmith::chart::create::create(&args.name)?;
     println!("Creating {}", args.name.display());
     Ok(())
 }
 
 fn run_package(args: PackageArgs) -> Result<()> {
-    let options = chartsmith::package::PackageOptions {
+    let options = chartsmith::chart::package::PackageOptions {
         destination: args.destination.clone(),
         version: args.version.clone(),
         app_version: args.app_version.clone(),
@@ -243,7 +243,10 @@ fn run_package(args: PackageArgs) -> Result<()> {
     for (chart, result) in args
         .charts
         .iter()
-        .zip(chartsmith::package::package_all(&args.charts, &options))
+        .zip(chartsmith::chart::package::package_all(
+            &args.charts,
+            &options,
+        ))
     {
         match result {
             Ok(path) => out(&format!(

@@ -13,11 +13,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::chart::loader::{self, LoadOptions};
+use crate::chart::package::{PackageOptions, archive, source_date_epoch};
 use crate::chart::{Dependency, Metadata};
 use crate::constraint::{Constraint, parse_version};
 use crate::error::{Error, Result};
-use crate::loader::{self, LoadOptions};
-use crate::package::{PackageOptions, archive, source_date_epoch};
 use crate::repo::{IndexFile, RepoError};
 use crate::repositories::{self, RepoSettings};
 use crate::util::digest::digest_of;
@@ -554,7 +554,8 @@ fn complete_archive(
         added.push((format!("charts/{}", sub.file_name), sub.bytes));
     }
     let mtime = source_date_epoch(std::env::var("SOURCE_DATE_EPOCH").ok().as_deref())?;
-    let bytes = crate::package::add_to_archive(&resolved.bytes, &resolved.file_name, added, mtime)?;
+    let bytes =
+        crate::chart::package::add_to_archive(&resolved.bytes, &resolved.file_name, added, mtime)?;
     Ok(Resolved { bytes, ..resolved })
 }
 

@@ -24,7 +24,7 @@ pub enum Error {
     Metadata(#[from] crate::chart::MetadataError),
     /// A chart could not be loaded (layout, archive, limits).
     #[error(transparent)]
-    Load(#[from] crate::loader::LoadError),
+    Load(#[from] crate::chart::loader::LoadError),
     /// A `--set` family expression is malformed.
     #[error(transparent)]
     Set(#[from] crate::strvals::ParseError),
@@ -39,7 +39,7 @@ pub enum Error {
     Template(#[from] crate::template::TemplateError),
     /// `create` failed.
     #[error(transparent)]
-    Create(#[from] crate::create::CreateError),
+    Create(#[from] crate::chart::create::CreateError),
     /// Values violate a `values.schema.json`, or a schema is unusable.
     #[error(transparent)]
     Schema(#[from] crate::schema::SchemaError),
@@ -57,7 +57,7 @@ pub enum Error {
     Lint(#[from] crate::lint::LintError),
     /// A chart could not be packaged.
     #[error(transparent)]
-    Package(#[from] crate::package::PackageError),
+    Package(#[from] crate::chart::package::PackageError),
     /// A repository index could not be built or read.
     #[error(transparent)]
     Repo(#[from] crate::repo::RepoError),

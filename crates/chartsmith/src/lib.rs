@@ -5,7 +5,7 @@
 //! values file and a `--set` expression:
 //!
 //! ```
-//! use chartsmith::{loader, strvals, values::ValueOptions, template::{template, TemplateOptions}};
+//! use chartsmith::{chart::loader, strvals, values::ValueOptions, template::{template, TemplateOptions}};
 //! # let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/charts/doctest");
 //! let chart = loader::load(dir)?;
 //! let options = ValueOptions {
@@ -25,22 +25,18 @@ pub mod action;
 pub mod chart;
 pub mod cluster;
 pub mod constraint;
-pub mod create;
 pub mod dependency;
 pub mod diff;
 pub mod engine;
 mod error;
 mod goyaml;
 pub mod lint;
-pub mod loader;
 pub mod manifest;
 pub mod oci;
-pub mod package;
 pub mod release;
 pub mod repo;
 pub mod repositories;
 pub mod schema;
-pub mod show;
 pub mod storage;
 pub mod strvals;
 pub mod template;

@@ -411,7 +411,7 @@ pub fn annotations(metadata: &Metadata, created: &str) -> BTreeMap<String, Strin
 pub fn created_timestamp(source_date_epoch: Option<&str>) -> Result<String> {
     let at = match source_date_epoch.filter(|v| !v.trim().is_empty()) {
         Some(v) => {
-            let secs = crate::package::source_date_epoch(Some(v))?;
+            let secs = crate::chart::package::source_date_epoch(Some(v))?;
             jiff::Timestamp::from_second(i64::try_from(secs).unwrap_or(i64::MAX))
                 .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
         }
@@ -434,8 +434,11 @@ pub struct Artifact {
 /// Builds the artifact of a chart archive (loaded and checked first). `created` is the RFC 3339
 /// time recorded in the `org.opencontainers.image.created` annotation.
 pub fn artifact(archive: &[u8], source_name: &str, created: &str) -> Result<Artifact> {
-    let chart =
-        crate::loader::load_archive(archive, source_name, &crate::loader::LoadOptions::default())?;
+    let chart = crate::chart::loader::load_archive(
+        archive,
+        source_name,
+        &crate::chart::loader::LoadOptions::default(),
+    )?;
     let metadata = chart.metadata.clone();
     let config = config_json(&metadata);
     let manifest = Manifest {
@@ -1439,8 +1442,11 @@ mod client {
         )?;
         let bytes = client.blob(&parsed.repository, &layer)?;
         let source = format!("{}/{}@{digest}", parsed.registry, parsed.repository);
-        let chart =
-            crate::loader::load_archive(&bytes, &source, &crate::loader::LoadOptions::default())?;
+        let chart = crate::chart::loader::load_archive(
+            &bytes,
+            &source,
+            &crate::chart::loader::LoadOptions::default(),
+        )?;
         let not_it = |reason: String| -> Error {
             OciError::NotAChart {
                 reference: parsed.display(),

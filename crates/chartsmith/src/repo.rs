@@ -2,7 +2,7 @@
 //!
 //! An index lists, per chart name, every packaged version, newest first by SemVer, with its
 //! `Chart.yaml` fields, the sha256 `digest` of the archive, its `urls` and when it was `created`.
-//! Archives are loaded as hostile input (see [`crate::loader`]) and an index file read for merging
+//! Archives are loaded as hostile input (see [`crate::chart::loader`]) and an index file read for merging
 //! is parsed with bounded YAML and size limits; invalid entries of it are dropped, as Helm drops them.
 
 use std::collections::BTreeMap;
@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::chart::Metadata;
+use crate::chart::loader::{self, LoadOptions};
 use crate::error::{Error, Result};
-use crate::loader::{self, LoadOptions};
 use crate::util::digest::sha256_hex;
 use crate::util::parallel::parallel_map;
 
@@ -311,7 +311,7 @@ pub(crate) fn now() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::package::{PackageOptions, package};
+    use crate::chart::package::{PackageOptions, package};
     use crate::util::digest::hex;
     use sha2::{Digest, Sha256};
 

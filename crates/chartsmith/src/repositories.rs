@@ -14,9 +14,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::chart::Chart;
+use crate::chart::loader::{self, LoadOptions};
 use crate::constraint::{Constraint, parse_version};
 use crate::error::{Error, Result};
-use crate::loader::{self, LoadOptions};
 use crate::repo::{ChartVersion, IndexFile, MAX_INDEX_BYTES, RepoError};
 use crate::util::digest::sha256_hex;
 use crate::util::fs::{WriteOptions, write_atomic_creating_dirs};
@@ -593,7 +593,7 @@ pub fn unpack(bytes: &[u8], source_name: &str, destination: &Path) -> Result<Pat
         ));
     }
     let invalid = |reason: String| -> Error {
-        crate::loader::LoadError::InvalidArchive {
+        crate::chart::loader::LoadError::InvalidArchive {
             source_name: source_name.to_string(),
             reason,
         }

@@ -174,7 +174,7 @@ fn pointer_to_path(pointer: &str) -> String {
 mod tests {
     use super::*;
     use crate::chart::File;
-    use crate::loader::{LoadOptions, from_files};
+    use crate::chart::loader::{LoadOptions, from_files};
 
     fn computed(schema: &str, values: &str, set: &[&str]) -> Computed {
         let files = vec![

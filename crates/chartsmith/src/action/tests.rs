@@ -9,7 +9,7 @@ fn chart(version: &str) -> Chart {
         name: name.into(),
         data: text.as_bytes().to_vec(),
     };
-    crate::loader::from_files(
+    crate::chart::loader::from_files(
         vec![
             file(
                 "Chart.yaml",
@@ -31,7 +31,7 @@ fn chart(version: &str) -> Chart {
             file("templates/NOTES.txt", "Installed {{ Release.Name }}."),
         ],
         "app",
-        &crate::loader::LoadOptions::default(),
+        &crate::chart::loader::LoadOptions::default(),
     )
     .unwrap()
 }

@@ -1,4 +1,15 @@
-//! The chart model: `Chart.yaml` metadata, values, templates, files and subcharts.
+//! The chart model: `Chart.yaml` metadata, values, templates, files and subcharts; and, in its
+//! submodules, what reads and writes charts: [`loader`] (directories and archives into a
+//! [`Chart`]), [`create`] (the starter chart), [`package`] (reproducible archives) and [`show`]
+//! (`helm show`).
+//!
+//! May import: `util`, `yaml`, `constraint` (the model itself); the submodules also the model
+//! and each other, and `values::schema` (package checks values schemas).
+
+pub mod create;
+pub mod loader;
+pub mod package;
+pub mod show;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};

@@ -111,7 +111,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("my-app");
         create(&path).unwrap();
-        let chart = crate::loader::load(&path).unwrap();
+        let chart = crate::chart::loader::load(&path).unwrap();
         let rendered = crate::template::template(
             &chart,
             &Default::default(),
@@ -133,7 +133,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("averyveryverylongchartname-abcdefghij");
         create(&path).unwrap();
-        let chart = crate::loader::load(&path).unwrap();
+        let chart = crate::chart::loader::load(&path).unwrap();
         let options = crate::template::TemplateOptions {
             release: crate::engine::Release {
                 name: "a-release-name-that-is-fairly-long-too-for-testing-x".into(),

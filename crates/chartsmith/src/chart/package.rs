@@ -13,9 +13,9 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::chart::loader::{self, LoadOptions};
 use crate::chart::{Chart, File};
 use crate::error::{Error, Result};
-use crate::loader::{self, LoadOptions};
 use crate::util::fs::{WriteOptions, write_atomic_with};
 
 /// The modification time of every entry when `SOURCE_DATE_EPOCH` is not set:
