@@ -27,7 +27,7 @@ pub enum Error {
     Load(#[from] crate::chart::loader::LoadError),
     /// A `--set` family expression is malformed.
     #[error(transparent)]
-    Set(#[from] crate::strvals::ParseError),
+    Set(#[from] crate::values::strvals::ParseError),
     /// A version constraint is malformed.
     #[error(transparent)]
     Constraint(#[from] crate::constraint::ConstraintError),
@@ -42,7 +42,7 @@ pub enum Error {
     Create(#[from] crate::chart::create::CreateError),
     /// Values violate a `values.schema.json`, or a schema is unusable.
     #[error(transparent)]
-    Schema(#[from] crate::schema::SchemaError),
+    Schema(#[from] crate::values::schema::SchemaError),
     /// A template failed to parse or render.
     #[error(transparent)]
     Render(#[from] crate::engine::RenderError),

@@ -5,7 +5,7 @@
 //! values file and a `--set` expression:
 //!
 //! ```
-//! use chartsmith::{chart::loader, strvals, values::ValueOptions, template::{template, TemplateOptions}};
+//! use chartsmith::{chart::loader, values::{strvals, ValueOptions}, template::{template, TemplateOptions}};
 //! # let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/charts/doctest");
 //! let chart = loader::load(dir)?;
 //! let options = ValueOptions {
@@ -36,9 +36,7 @@ pub mod oci;
 pub mod release;
 pub mod repo;
 pub mod repositories;
-pub mod schema;
 pub mod storage;
-pub mod strvals;
 pub mod template;
 mod util;
 pub mod values;

@@ -43,7 +43,12 @@ fn clock() -> Timestamp {
 fn values(pairs: &str) -> Values {
     let mut v = Values::new();
     for expression in pairs.split(',').filter(|p| !p.is_empty()) {
-        crate::strvals::parse_into(expression, crate::strvals::SetKind::Set, &mut v).unwrap();
+        crate::values::strvals::parse_into(
+            expression,
+            crate::values::strvals::SetKind::Set,
+            &mut v,
+        )
+        .unwrap();
     }
     v
 }

@@ -308,7 +308,7 @@ fn order(files: &mut [File]) {
 
 fn validate_schemas(chart: &Chart, path: &str) -> Result<()> {
     if let Some(raw) = &chart.schema {
-        let invalid = |reason: String| crate::schema::SchemaError::InvalidSchema {
+        let invalid = |reason: String| crate::values::schema::SchemaError::InvalidSchema {
             file: format!("{path}/values.schema.json"),
             reason,
         };

@@ -5,6 +5,15 @@
 //! `-f/--values` files in order → `--set-json` → `--set` → `--set-string` → `--set-file` →
 //! `--set-literal` (each flag kind in the order given). This is the order Helm applies, whatever the
 //! order of the flags on the command line.
+//!
+//! The submodules: [`strvals`] parses the `--set` family, [`schema`] checks computed values
+//! against each chart's `values.schema.json`.
+//!
+//! May import: `chart` (the model), `util`, `yaml`, `constraint`, and `downloader::http` (a
+//! `-f https://…` file); never the renderer or the release layer.
+
+pub mod schema;
+pub mod strvals;
 
 use std::path::{Path, PathBuf};
 
@@ -12,7 +21,7 @@ use serde_json::{Map, Value};
 
 use crate::chart::Chart;
 use crate::error::{Error, Result};
-use crate::strvals::{self, SetKind};
+use strvals::SetKind;
 
 /// A values map.
 pub type Values = Map<String, Value>;
