@@ -3,6 +3,7 @@ use std::path::Path;
 use super::*;
 use crate::cluster::DirectoryCluster;
 use crate::storage::{LocalDriver, MemoryDriver};
+use crate::values::strvals;
 
 fn chart(version: &str) -> Chart {
     let file = |name: &str, text: &str| crate::chart::File {
@@ -43,12 +44,7 @@ fn clock() -> Timestamp {
 fn values(pairs: &str) -> Values {
     let mut v = Values::new();
     for expression in pairs.split(',').filter(|p| !p.is_empty()) {
-        crate::values::strvals::parse_into(
-            expression,
-            crate::values::strvals::SetKind::Set,
-            &mut v,
-        )
-        .unwrap();
+        strvals::parse_into(expression, strvals::SetKind::Set, &mut v).unwrap();
     }
     v
 }
