@@ -459,10 +459,11 @@ fn run_pull(args: PullArgs) -> Result<()> {
 
 fn run_push(args: PushArgs) -> Result<()> {
     let settings = args.remote.settings();
-    let created =
-        chartsmith::oci::created_timestamp(std::env::var("SOURCE_DATE_EPOCH").ok().as_deref())?;
+    let created = chartsmith::registry::created_timestamp(
+        std::env::var("SOURCE_DATE_EPOCH").ok().as_deref(),
+    )?;
     let pushed = crate::progress::spin(format!("Pushing {}", args.archive.display()), || {
-        chartsmith::oci::push(&settings, &args.archive, &args.namespace, &created)
+        chartsmith::registry::push(&settings, &args.archive, &args.namespace, &created)
     })
     .with_context(|| format!("pushing {}", args.archive.display()))?;
     out(&format!(
@@ -482,17 +483,17 @@ fn run_registry(command: RegistryCommand) -> Result<()> {
                     anyhow::bail!("give the password with --password-stdin (or --password)")
                 }
             };
-            let credentials = chartsmith::oci::Credentials {
+            let credentials = chartsmith::registry::Credentials {
                 username: args.username,
                 password,
             };
             crate::progress::spin(format!("Logging in to {}", args.host), || {
-                chartsmith::oci::login(&settings, &args.host, &credentials)
+                chartsmith::registry::login(&settings, &args.host, &credentials)
             })?;
             out("Login Succeeded\n")
         }
         RegistryCommand::Logout(args) => {
-            chartsmith::oci::logout(
+            chartsmith::registry::logout(
                 &chartsmith::repositories::RepoSettings::from_env(),
                 &args.host,
             )?;

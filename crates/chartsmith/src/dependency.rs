@@ -445,7 +445,7 @@ fn resolve(
     }
     let (downloaded, loaded) = if repository.starts_with("oci://") {
         let reference = format!("{}/{}", repository.trim_end_matches('/'), d.name);
-        let fetched = crate::oci::fetch_chart(settings, &reference, Some(&range))?;
+        let fetched = crate::registry::fetch_chart(settings, &reference, Some(&range))?;
         let resolved = Resolved {
             locked: LockedDependency {
                 name: d.name.clone(),

@@ -66,7 +66,7 @@ pub enum Error {
     Dependency(#[from] crate::dependency::DependencyError),
     /// An OCI reference, registry or artifact was unusable.
     #[error(transparent)]
-    Oci(#[from] crate::oci::OciError),
+    Registry(#[from] crate::registry::RegistryError),
 }
 
 impl From<crate::util::fs::IoError> for Error {

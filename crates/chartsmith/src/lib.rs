@@ -32,7 +32,7 @@ mod error;
 mod goyaml;
 pub mod lint;
 pub mod manifest;
-pub mod oci;
+pub mod registry;
 pub mod release;
 pub mod repo;
 pub mod repositories;

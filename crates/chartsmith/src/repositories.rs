@@ -573,11 +573,11 @@ fn fetch_any(
     range: Option<&str>,
 ) -> Result<(String, Vec<u8>, String)> {
     if reference.starts_with("oci://") {
-        let f = crate::oci::fetch_chart(settings, reference, range)?;
+        let f = crate::registry::fetch_chart(settings, reference, range)?;
         return Ok((f.file_name, f.bytes, f.digest));
     }
     let (file_name, bytes) = fetch_chart(settings, reference, range)?;
-    let digest = crate::oci::digest_of(&bytes);
+    let digest = crate::registry::digest_of(&bytes);
     Ok((file_name, bytes, digest))
 }
 

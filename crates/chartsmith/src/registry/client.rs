@@ -49,7 +49,7 @@ const MAX_TAG_PAGES: usize = 100;
 /// Why an OCI reference, registry or artifact was unusable.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum OciError {
+pub enum RegistryError {
     /// The `oci://` reference is malformed.
     #[error("invalid OCI reference `{reference}`: {reason}")]
     InvalidReference {
@@ -123,7 +123,7 @@ impl Reference {
     /// `[A-Za-z0-9_.-]`, the digest `sha256:` and 64 hex digits.
     pub fn parse(reference: &str) -> Result<Reference> {
         let invalid = |reason: &str| -> Error {
-            OciError::InvalidReference {
+            RegistryError::InvalidReference {
                 reference: reference.to_string(),
                 reason: reason.to_string(),
             }
@@ -470,7 +470,7 @@ pub fn artifact(archive: &[u8], source_name: &str, created: &str) -> Result<Arti
 /// layer fits in `limit` bytes. Returns the chart layer.
 pub fn chart_layer(manifest: &Manifest, reference: &str, limit: u64) -> Result<Descriptor> {
     let not_a_chart = |reason: String| -> Error {
-        OciError::NotAChart {
+        RegistryError::NotAChart {
             reference: reference.to_string(),
             reason,
         }
@@ -513,7 +513,7 @@ pub fn chart_layer(manifest: &Manifest, reference: &str, limit: u64) -> Result<D
 pub fn verify(what: &str, bytes: &[u8], expected: &str) -> Result<()> {
     let actual = digest_of(bytes);
     if actual != expected {
-        return Err(OciError::DigestMismatch {
+        return Err(RegistryError::DigestMismatch {
             what: what.to_string(),
             expected: expected.to_string(),
             actual,
@@ -606,7 +606,7 @@ impl RegistryConfig {
         }
         let text = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
         serde_json::from_slice(&text).map_err(|e| {
-            OciError::Config {
+            RegistryError::Config {
                 file: path.display().to_string(),
                 reason: e.to_string(),
             }
@@ -968,7 +968,7 @@ mod client {
         }
 
         fn unauthorized(&self, reason: String) -> Error {
-            OciError::Unauthorized {
+            RegistryError::Unauthorized {
                 registry: self.registry.clone(),
                 reason,
             }
@@ -1110,7 +1110,7 @@ mod client {
                         .trim()
                         .to_string()
                 });
-            OciError::Registry {
+            RegistryError::Registry {
                 url: url.to_string(),
                 status: response.status,
                 reason: if reason.is_empty() {
@@ -1133,7 +1133,7 @@ mod client {
         ) -> Result<()> {
             match response.status {
                 200 => Ok(()),
-                404 => Err(OciError::NotAChart {
+                404 => Err(RegistryError::NotAChart {
                     reference,
                     reason: missing.to_string(),
                 }
@@ -1177,7 +1177,7 @@ mod client {
                     "no such repository in the registry",
                 )?;
                 let list: TagList = serde_json::from_slice(&response.body).map_err(|e| {
-                    Error::from(OciError::Registry {
+                    Error::from(RegistryError::Registry {
                         url: self.url(&path),
                         status: response.status,
                         reason: format!("invalid tag list: {e}"),
@@ -1227,7 +1227,7 @@ mod client {
                 verify(&url, &response.body, d)?;
             }
             let manifest: Manifest = serde_json::from_slice(&response.body).map_err(|e| {
-                Error::from(OciError::NotAChart {
+                Error::from(RegistryError::NotAChart {
                     reference: format!("{}/{repository}:{reference}", self.registry),
                     reason: format!("the manifest is not an OCI image manifest: {e}"),
                 })
@@ -1245,7 +1245,7 @@ mod client {
                 return Err(self.error(&url, &response));
             }
             if response.body.len() as u64 != descriptor.size {
-                return Err(OciError::NotAChart {
+                return Err(RegistryError::NotAChart {
                     reference: url,
                     reason: format!(
                         "the blob is {} bytes, the manifest says {}",
@@ -1281,7 +1281,7 @@ mod client {
                 return Err(self.error(&self.url(&start), &response));
             }
             let location = response.location.clone().ok_or_else(|| {
-                Error::from(OciError::Registry {
+                Error::from(RegistryError::Registry {
                     url: self.url(&start),
                     status: response.status,
                     reason: "the upload was accepted without a Location".into(),
@@ -1332,7 +1332,7 @@ mod client {
             if let Some(d) = &response.content_digest
                 && d != &digest
             {
-                return Err(OciError::DigestMismatch {
+                return Err(RegistryError::DigestMismatch {
                     what: self.url(&path),
                     expected: digest,
                     actual: d.clone(),
@@ -1357,7 +1357,7 @@ mod client {
     pub fn logout(settings: &RepoSettings, registry: &str) -> Result<()> {
         let mut config = RegistryConfig::load(settings)?;
         if config.auths.remove(registry).is_none() {
-            return Err(OciError::Unauthorized {
+            return Err(RegistryError::Unauthorized {
                 registry: registry.to_string(),
                 reason: "not logged in".into(),
             }
@@ -1377,7 +1377,7 @@ mod client {
     ) -> Result<Pushed> {
         let reference = Reference::parse(remote)?;
         if reference.tag.is_some() || reference.digest.is_some() {
-            return Err(OciError::InvalidReference {
+            return Err(RegistryError::InvalidReference {
                 reference: remote.to_string(),
                 reason: "push takes a namespace (oci://HOST/PATH); the chart's name and version make the repository and tag".into(),
             }
@@ -1387,7 +1387,7 @@ mod client {
         let artifact = artifact(&bytes, &archive_path.display().to_string(), created)?;
         let repository = format!("{}/{}", reference.repository, artifact.metadata.name);
         if !valid_repository(&repository) {
-            return Err(OciError::InvalidReference {
+            return Err(RegistryError::InvalidReference {
                 reference: format!("{}/{repository}", reference.registry),
                 reason: "the chart name is not a valid repository component (lower case, digits, `.`, `_`, `-`)".into(),
             }
@@ -1419,7 +1419,7 @@ mod client {
                 {
                     t.clone()
                 } else {
-                    return Err(OciError::InvalidReference {
+                    return Err(RegistryError::InvalidReference {
                         reference: reference.to_string(),
                         reason: format!("the tag `{t}` and --version `{r}` disagree"),
                     }
@@ -1448,7 +1448,7 @@ mod client {
             &crate::chart::loader::LoadOptions::default(),
         )?;
         let not_it = |reason: String| -> Error {
-            OciError::NotAChart {
+            RegistryError::NotAChart {
                 reference: parsed.display(),
                 reason,
             }

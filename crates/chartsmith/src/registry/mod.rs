@@ -1,0 +1,5 @@
+//! Charts in OCI registries.
+
+mod client;
+
+pub use client::*;
