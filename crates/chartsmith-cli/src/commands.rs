@@ -232,7 +232,7 @@ fn run_package(args: PackageArgs) -> Result<()> {
         for chart in &args.charts {
             crate::progress::spin(
                 format!("Updating the dependencies of {}", chart.display()),
-                || chartsmith::dependency::update(chart, &settings),
+                || chartsmith::downloader::dependency::update(chart, &settings),
             )
             .with_context(|| format!("updating the dependencies of {}", chart.display()))?;
         }
@@ -289,18 +289,18 @@ pub(crate) fn resolve_chart_reference(
     let settings = remote.settings();
     if chart.starts_with("oci://") {
         let path = crate::progress::spin(format!("Fetching {chart}"), || {
-            chartsmith::repositories::locate(&settings, chart, version)
+            chartsmith::downloader::locate(&settings, chart, version)
         })?;
         return Ok(path.display().to_string());
     }
     if let Some((repo, name)) = chart.split_once('/')
         && !name.contains('/')
-        && chartsmith::repositories::RepositoriesFile::load(&settings)?
+        && chartsmith::downloader::RepositoriesFile::load(&settings)?
             .get(repo)
             .is_some()
     {
         let path = crate::progress::spin(format!("Fetching {chart}"), || {
-            chartsmith::repositories::locate(&settings, chart, version)
+            chartsmith::downloader::locate(&settings, chart, version)
         })?;
         return Ok(path.display().to_string());
     }
@@ -308,7 +308,7 @@ pub(crate) fn resolve_chart_reference(
 }
 
 fn run_repo(command: RepoCommand) -> Result<()> {
-    use chartsmith::repositories as repos;
+    use chartsmith::downloader as repos;
     let settings = repos::RepoSettings::from_env();
     match command {
         RepoCommand::Index(args) => run_repo_index(args),
@@ -372,7 +372,7 @@ fn run_repo(command: RepoCommand) -> Result<()> {
 }
 
 fn run_dependency(command: DependencyCommand) -> Result<()> {
-    use chartsmith::dependency;
+    use chartsmith::downloader::dependency;
     let settings = match &command {
         DependencyCommand::List(a) | DependencyCommand::Update(a) | DependencyCommand::Build(a) => {
             a.remote.settings()
@@ -416,7 +416,7 @@ fn run_dependency(command: DependencyCommand) -> Result<()> {
     }
 }
 
-fn report_lock(chart: &Path, lock: &chartsmith::dependency::Lock) -> Result<()> {
+fn report_lock(chart: &Path, lock: &chartsmith::downloader::dependency::Lock) -> Result<()> {
     let mut text = format!("Saving {} charts\n", lock.dependencies.len());
     for d in &lock.dependencies {
         text.push_str(&format!(
@@ -433,7 +433,7 @@ fn report_lock(chart: &Path, lock: &chartsmith::dependency::Lock) -> Result<()> 
 fn run_pull(args: PullArgs) -> Result<()> {
     let settings = args.remote.settings();
     let pulled = crate::progress::spin(format!("Pulling {}", args.chart), || {
-        chartsmith::repositories::pull(
+        chartsmith::downloader::pull(
             &settings,
             &args.chart,
             args.version.as_deref(),
@@ -494,7 +494,7 @@ fn run_registry(command: RegistryCommand) -> Result<()> {
         }
         RegistryCommand::Logout(args) => {
             chartsmith::registry::logout(
-                &chartsmith::repositories::RepoSettings::from_env(),
+                &chartsmith::downloader::RepoSettings::from_env(),
                 &args.host,
             )?;
             out(&format!("Removing login credentials for {}\n", args.host))

@@ -63,7 +63,7 @@ pub enum Error {
     Repo(#[from] crate::repo::RepoError),
     /// Dependencies could not be resolved, vendored or checked.
     #[error(transparent)]
-    Dependency(#[from] crate::dependency::DependencyError),
+    Dependency(#[from] crate::downloader::dependency::DependencyError),
     /// An OCI reference, registry or artifact was unusable.
     #[error(transparent)]
     Registry(#[from] crate::registry::RegistryError),

@@ -61,7 +61,7 @@ pub struct Manifest {
 /// The config blob of a chart: its metadata as Go's `encoding/json` writes Helm's
 /// `chart.Metadata` (field order and `omitempty` as Helm, so the digest matches `helm push`).
 pub fn config_json(metadata: &Metadata) -> Vec<u8> {
-    use crate::dependency::{go_json, go_text};
+    use crate::downloader::dependency::{go_json, go_text};
     use crate::util::gojson::encode;
     // Ordered (key, encoded JSON) pairs: Go writes struct fields in declaration order.
     fn object(fields: Vec<(&str, String)>) -> String {

@@ -15,7 +15,7 @@
 //! fetched from the realm it names, with the credentials saved by `registry login` (Docker's
 //! `config.json` format under the config directory), sent only to the registry and the token
 //! service it names. Registries are reached over HTTPS (certificates checked against Mozilla's
-//! roots, or the CA file of [`crate::repositories::TlsOptions`], with an optional client
+//! roots, or the CA file of [`crate::downloader::TlsOptions`], with an optional client
 //! certificate) unless `plain_http` is set (loopback and test registries).
 //!
 //! The files: `reference.rs` (the `oci://` grammar, tags), `artifact.rs` (manifest, config and
@@ -46,8 +46,8 @@ pub use credentials::{AuthEntry, Credentials, RegistryConfig};
 pub use error::RegistryError;
 pub use reference::{Reference, pick_tag, tag_to_version, version_to_tag};
 
+use crate::downloader::RepoSettings;
 use crate::error::Result;
-use crate::repositories::RepoSettings;
 
 /// [`fetch`] when chartsmith has HTTP support; without the `http` feature, an error saying so.
 pub fn fetch_chart(

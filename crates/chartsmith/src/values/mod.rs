@@ -129,11 +129,11 @@ fn read_text(path: &Path) -> Result<String> {
         .to_str()
         .filter(|p| p.starts_with("https://") || p.starts_with("http://"))
     {
-        let bytes = crate::repositories::get(
+        let bytes = crate::downloader::get(
             url,
             MAX_VALUES_FILE,
             None,
-            &crate::repositories::TlsOptions::default(),
+            &crate::downloader::TlsOptions::default(),
         )?;
         return String::from_utf8(bytes).map_err(|_| {
             ValuesError::File {

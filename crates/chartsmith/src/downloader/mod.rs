@@ -1,0 +1,6 @@
+//! Downloading charts.
+
+pub mod dependency;
+mod pull;
+
+pub use pull::*;

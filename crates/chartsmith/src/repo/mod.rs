@@ -1,0 +1,5 @@
+//! Chart repositories.
+
+mod index;
+
+pub use index::*;
