@@ -118,11 +118,11 @@ impl TlsFlags {
 
 impl RemoteFlags {
     /// The repository settings of the environment with these flags.
-    pub fn settings(&self) -> chartsmith::downloader::RepoSettings {
-        chartsmith::downloader::RepoSettings {
+    pub fn settings(&self) -> chartsmith::repo::RepoSettings {
+        chartsmith::repo::RepoSettings {
             plain_http: self.plain_http,
             tls: self.tls.options(),
-            ..chartsmith::downloader::RepoSettings::from_env()
+            ..chartsmith::repo::RepoSettings::from_env()
         }
     }
 }

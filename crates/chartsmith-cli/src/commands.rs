@@ -295,7 +295,7 @@ pub(crate) fn resolve_chart_reference(
     }
     if let Some((repo, name)) = chart.split_once('/')
         && !name.contains('/')
-        && chartsmith::downloader::RepositoriesFile::load(&settings)?
+        && chartsmith::repo::RepositoriesFile::load(&settings)?
             .get(repo)
             .is_some()
     {
@@ -308,7 +308,7 @@ pub(crate) fn resolve_chart_reference(
 }
 
 fn run_repo(command: RepoCommand) -> Result<()> {
-    use chartsmith::downloader as repos;
+    use chartsmith::repo as repos;
     let settings = repos::RepoSettings::from_env();
     match command {
         RepoCommand::Index(args) => run_repo_index(args),
@@ -493,10 +493,7 @@ fn run_registry(command: RegistryCommand) -> Result<()> {
             out("Login Succeeded\n")
         }
         RegistryCommand::Logout(args) => {
-            chartsmith::registry::logout(
-                &chartsmith::downloader::RepoSettings::from_env(),
-                &args.host,
-            )?;
+            chartsmith::registry::logout(&chartsmith::repo::RepoSettings::from_env(), &args.host)?;
             out(&format!("Removing login credentials for {}\n", args.host))
         }
     }

@@ -2,9 +2,9 @@
 //! `repositories.yaml`, `Chart.lock`), the properties their fuzz targets check
 //! (`fuzz/fuzz_targets/{repo_index,repositories_file,chart_lock}.rs`).
 
-use crate::downloader::RepositoriesFile;
 use crate::downloader::dependency::{hash_requirements, parse_lock};
 use crate::repo::IndexFile;
+use crate::repo::RepositoriesFile;
 
 /// Nine aliases of nine aliases … : 9^8 nodes if expanded.
 fn alias_bomb(prefix: &str) -> String {

@@ -17,8 +17,9 @@ use crate::chart::loader::{self, LoadOptions};
 use crate::chart::package::{PackageOptions, archive, source_date_epoch};
 use crate::chart::{Dependency, Metadata};
 use crate::constraint::{Constraint, parse_version};
-use crate::downloader::{self as repositories, RepoSettings};
+use crate::downloader::download_chart;
 use crate::error::{Error, Result};
+use crate::repo::{self as repositories, RepoSettings};
 use crate::repo::{IndexFile, RepoError};
 use crate::util::digest::digest_of;
 use crate::util::fs::{WriteOptions, write_atomic_creating_dirs};
@@ -460,7 +461,7 @@ fn resolve(
     } else {
         let (repo, index) = repository_index(&repository, settings)?;
         let version = repositories::find_version(&index, &d.name, Some(&range), &repo.url)?;
-        let (bytes, loaded) = repositories::download_chart(&repo, version)?;
+        let (bytes, loaded) = download_chart(&repo, version)?;
         let resolved = Resolved {
             locked: LockedDependency {
                 name: d.name.clone(),

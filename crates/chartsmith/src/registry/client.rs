@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::downloader::RepoSettings;
 use crate::error::{Error, Result};
 use crate::repo::RepoError;
+use crate::repo::RepoSettings;
 use crate::util::digest::digest_of;
 
 use super::artifact::{
@@ -74,7 +74,7 @@ impl Client {
             Some(c) => Some(c),
             None => RegistryConfig::load(settings)?.credentials(registry),
         };
-        let agent = crate::downloader::agent(&settings.tls, false, Duration::from_secs(300))?;
+        let agent = crate::downloader::http::agent(&settings.tls, false, Duration::from_secs(300))?;
         Ok(Client {
             agent,
             scheme: if settings.plain_http { "http" } else { "https" },
@@ -128,7 +128,7 @@ impl Client {
             }
         };
         let mut response = result.map_err(|e| {
-            let mut reason = crate::downloader::transport_reason(&e);
+            let mut reason = crate::downloader::http::transport_reason(&e);
             if url.starts_with("https://")
                 && (reason.contains("corrupt message") || reason.contains("InvalidContentType"))
             {

@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
-use crate::downloader::RepoSettings;
 use crate::error::{Error, Result};
+use crate::repo::RepoSettings;
 
 use super::error::RegistryError;
 

@@ -46,8 +46,8 @@ pub use credentials::{AuthEntry, Credentials, RegistryConfig};
 pub use error::RegistryError;
 pub use reference::{Reference, pick_tag, tag_to_version, version_to_tag};
 
-use crate::downloader::RepoSettings;
 use crate::error::Result;
+use crate::repo::RepoSettings;
 
 /// [`fetch`] when chartsmith has HTTP support; without the `http` feature, an error saying so.
 pub fn fetch_chart(

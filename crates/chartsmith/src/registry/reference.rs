@@ -186,7 +186,7 @@ pub fn pick_tag(tags: &[String], range: Option<&str>, reference: &str) -> Result
             chart: reference.to_string(),
             repository: "the registry's tags".into(),
             range: range.unwrap_or("(latest stable)").to_string(),
-            seen: crate::downloader::seen(tags.iter().map(String::as_str).take(50)),
+            seen: crate::repo::seen(tags.iter().map(String::as_str).take(50)),
         }
         .into()
     })

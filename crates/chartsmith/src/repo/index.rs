@@ -10,8 +10,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::error::RepoError;
 use crate::chart::Metadata;
 use crate::chart::loader::{self, LoadOptions};
+use crate::constraint::{Constraint, parse_version};
 use crate::error::{Error, Result};
 use crate::util::digest::sha256_hex;
 use crate::util::parallel::parallel_map;
@@ -48,82 +50,6 @@ pub struct ChartVersion {
     /// sha256 of the archive, in hex.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub digest: String,
-}
-
-/// Why an index could not be built or read.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum RepoError {
-    /// An index file is unusable.
-    #[error("{file}: invalid repository index: {reason}")]
-    InvalidIndex {
-        /// The index file.
-        file: String,
-        /// What is wrong.
-        reason: String,
-    },
-    /// A repository (or an archive it lists) could not be fetched.
-    #[error("repository {url} is unreachable: {reason}")]
-    Unreachable {
-        /// The URL that was requested.
-        url: String,
-        /// What went wrong.
-        reason: String,
-    },
-    /// A downloaded archive does not have the digest its index promises.
-    #[error(
-        "{url}: digest mismatch: the index says sha256:{expected}, the download is sha256:{actual}"
-    )]
-    DigestMismatch {
-        /// The archive's URL.
-        url: String,
-        /// The digest of the index.
-        expected: String,
-        /// The digest of the downloaded bytes.
-        actual: String,
-    },
-    /// No repository of that name is configured.
-    #[error("no repository named `{name}` (add it with `chartsmith repo add {name} URL`)")]
-    UnknownRepository {
-        /// The repository name.
-        name: String,
-    },
-    /// A repository of that name already exists with another URL, or the name is invalid.
-    #[error("repository `{name}`: {reason}")]
-    InvalidRepository {
-        /// The repository name.
-        name: String,
-        /// What is wrong.
-        reason: String,
-    },
-    /// The index has no chart of that name.
-    #[error("chart `{chart}` not found in repository {repository}")]
-    ChartNotFound {
-        /// The chart name.
-        chart: String,
-        /// The repository (name or URL).
-        repository: String,
-    },
-    /// No version of the chart satisfies the range.
-    #[error(
-        "chart `{chart}` in {repository}: no version satisfies `{range}` (versions seen: {seen})"
-    )]
-    NoMatchingVersion {
-        /// The chart name.
-        chart: String,
-        /// The repository (name, URL or directory).
-        repository: String,
-        /// The version range.
-        range: String,
-        /// The versions that were considered.
-        seen: String,
-    },
-    /// Chartsmith was built without the `http` feature.
-    #[error("{url}: this build of chartsmith has no HTTP support (enable the `http` feature)")]
-    NoHttp {
-        /// The URL that was requested.
-        url: String,
-    },
 }
 
 impl Default for IndexFile {
@@ -308,6 +234,50 @@ pub(crate) fn now() -> String {
     jiff::Timestamp::now().to_string()
 }
 
+/// The newest version of `chart` in `index` that satisfies `range` (`None`: the newest
+/// release, as Helm picks without `--version`) and has a download URL.
+pub fn find_version<'a>(
+    index: &'a IndexFile,
+    chart: &str,
+    range: Option<&str>,
+    repository: &str,
+) -> Result<&'a ChartVersion> {
+    let versions = index
+        .entries
+        .get(chart)
+        .ok_or_else(|| RepoError::ChartNotFound {
+            chart: chart.to_string(),
+            repository: repository.to_string(),
+        })?;
+    let constraint = Constraint::parse(range.unwrap_or(">=0.0.0-0"))?;
+    let stable_only = range.is_none();
+    versions
+        .iter()
+        .filter(|v| !v.urls.is_empty())
+        .find(|v| {
+            parse_version(&v.metadata.version)
+                .is_ok_and(|ver| constraint.matches(&ver) && (!stable_only || ver.pre.is_empty()))
+        })
+        .ok_or_else(|| {
+            RepoError::NoMatchingVersion {
+                chart: chart.to_string(),
+                repository: repository.to_string(),
+                range: range.unwrap_or("(latest stable)").to_string(),
+                seen: seen(versions.iter().map(|v| v.metadata.version.as_str())),
+            }
+            .into()
+        })
+}
+
+pub(crate) fn seen<'a>(versions: impl Iterator<Item = &'a str>) -> String {
+    let list: Vec<&str> = versions.collect();
+    if list.is_empty() {
+        "none".into()
+    } else {
+        list.join(", ")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -419,5 +389,41 @@ mod tests {
             ));
         }
         assert!(IndexFile::from_yaml(&bomb, "i.yaml").is_err());
+    }
+
+    fn index_with(versions: &[&str]) -> IndexFile {
+        let mut index = IndexFile::default();
+        for v in versions {
+            let yaml = format!("apiVersion: v2\nname: app\nversion: {v}\n");
+            index
+                .entries
+                .entry("app".into())
+                .or_default()
+                .push(ChartVersion {
+                    metadata: crate::Metadata::from_yaml(&yaml, "Chart.yaml").unwrap(),
+                    urls: vec![format!("app-{v}.tgz")],
+                    created: String::new(),
+                    digest: String::new(),
+                });
+        }
+        index.sort_entries();
+        index
+    }
+
+    #[test]
+    fn picks_the_highest_matching_version() {
+        let index = index_with(&["1.0.0", "1.2.0", "2.0.0", "2.1.0-rc.1"]);
+        let pick = |r: Option<&str>| {
+            find_version(&index, "app", r, "repo")
+                .map(|v| v.metadata.version.clone())
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(pick(Some("^1.0.0")).unwrap(), "1.2.0");
+        assert_eq!(pick(Some("~1.0")).unwrap(), "1.0.0");
+        assert_eq!(pick(None).unwrap(), "2.0.0");
+        let err = pick(Some(">=3.0.0")).unwrap_err();
+        assert!(err.contains(">=3.0.0"), "{err}");
+        assert!(err.contains("2.1.0-rc.1, 2.0.0, 1.2.0, 1.0.0"), "{err}");
+        assert!(find_version(&index, "nope", None, "repo").is_err());
     }
 }

@@ -129,7 +129,7 @@ fn read_text(path: &Path) -> Result<String> {
         .to_str()
         .filter(|p| p.starts_with("https://") || p.starts_with("http://"))
     {
-        let bytes = crate::downloader::get(
+        let bytes = crate::downloader::http::get(
             url,
             MAX_VALUES_FILE,
             None,
