@@ -1,4 +1,9 @@
-//! The library's error type.
+//! The crate-level error: one variant per module error, for calls that span modules (the CLI, the
+//! release actions, the renderer). Each module returns its own error type (`LoadError`,
+//! `ValuesError`, `RepoError`, ...); `?` turns any of them into an [`Error`].
+//!
+//! May import: every module's error type; no module below `action`/`template`/`engine`/`lint`
+//! imports this file.
 
 use std::path::PathBuf;
 
@@ -67,6 +72,9 @@ pub enum Error {
     /// An OCI reference, registry or artifact was unusable.
     #[error(transparent)]
     Registry(#[from] crate::registry::RegistryError),
+    /// A chart could not be pulled.
+    #[error(transparent)]
+    Pull(#[from] crate::downloader::PullError),
 }
 
 impl From<crate::util::fs::IoError> for Error {
@@ -74,15 +82,6 @@ impl From<crate::util::fs::IoError> for Error {
         Error::Io {
             path: e.path,
             source: e.source,
-        }
-    }
-}
-
-impl Error {
-    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
-        Error::Io {
-            path: path.into(),
-            source,
         }
     }
 }

@@ -46,3 +46,4 @@ mod hostile_files_tests;
 
 pub use chart::{Chart, Metadata};
 pub use error::{Error, Result};
+pub use util::fs::IoError;

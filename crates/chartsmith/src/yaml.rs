@@ -8,7 +8,7 @@
 use serde_json::Value;
 
 /// A YAML syntax or structure error, with the location rendered by the parser.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{file}: {message}")]
 pub struct YamlError {
     /// The file (or source description) being read.

@@ -13,17 +13,17 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::chart::loader::{self, LoadOptions};
-use crate::chart::package::{PackageOptions, archive, source_date_epoch};
-use crate::chart::{Dependency, Metadata};
-use crate::constraint::{Constraint, parse_version};
-use crate::downloader::download_chart;
-use crate::error::{Error, Result};
+use super::download_chart;
+use crate::chart::loader::{self, LoadError, LoadOptions};
+use crate::chart::package::{PackageError, PackageOptions, archive, source_date_epoch};
+use crate::chart::{Dependency, Metadata, MetadataError};
+use crate::constraint::{Constraint, ConstraintError, parse_version};
+use crate::registry::RegistryError;
 use crate::repo::{self as repositories, RepoSettings};
 use crate::repo::{IndexFile, RepoError};
 use crate::util::digest::digest_of;
-use crate::util::fs::{WriteOptions, write_atomic_creating_dirs};
-use crate::util::gojson::encode;
+use crate::util::fs::{IoError, WriteOptions, write_atomic_creating_dirs};
+use crate::yaml::YamlError;
 
 /// How deep `file://` dependencies may nest.
 const MAX_DEPTH: usize = 16;
@@ -60,6 +60,31 @@ pub enum DependencyError {
         /// The dependency.
         dependency: String,
     },
+    /// A file (`Chart.yaml`, `Chart.lock`, an archive under `charts/`) could not be read or
+    /// written.
+    #[error(transparent)]
+    Io(#[from] IoError),
+    /// `Chart.lock` is not valid YAML.
+    #[error(transparent)]
+    Yaml(#[from] YamlError),
+    /// A `Chart.yaml` is invalid.
+    #[error(transparent)]
+    Metadata(#[from] MetadataError),
+    /// A downloaded or vendored chart could not be loaded.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// A version range is malformed.
+    #[error(transparent)]
+    Constraint(#[from] ConstraintError),
+    /// A `file://` dependency could not be packaged.
+    #[error(transparent)]
+    Package(#[from] PackageError),
+    /// A repository, its index or a download was unusable, or no version satisfies a range.
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+    /// An `oci://` dependency could not be fetched.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
 }
 
 /// Helm's `Chart.lock`.
@@ -106,98 +131,35 @@ pub struct Status {
 /// Helm's `HashReq`: `"sha256:" + sha256(json([requirements, locked]))`, with Go's JSON encoding
 /// of `chart.Dependency` (field order, `omitempty`, HTML escaping).
 pub fn hash_requirements(requirements: &[Dependency], locked: &[LockedDependency]) -> String {
-    let req: Vec<serde_json::Value> = requirements.iter().map(go_json).collect();
-    let lock: Vec<serde_json::Value> = locked
+    let req: Vec<String> = requirements.iter().map(Dependency::to_go_json).collect();
+    let lock: Vec<String> = locked
         .iter()
         .map(|l| {
-            let d = Dependency {
+            Dependency {
                 name: l.name.clone(),
                 version: Some(l.version.clone()),
                 repository: Some(l.repository.clone()),
                 ..Dependency::default()
-            };
-            go_json(&d)
+            }
+            .to_go_json()
         })
         .collect();
     let mut text = String::from("[[");
-    text.push_str(&req.iter().map(go_text).collect::<Vec<_>>().join(","));
+    text.push_str(&req.join(","));
     text.push_str("],[");
-    text.push_str(&lock.iter().map(go_text).collect::<Vec<_>>().join(","));
+    text.push_str(&lock.join(","));
     text.push_str("]]");
     digest_of(text.as_bytes())
 }
 
-/// A dependency as Go marshals Helm's `chart.Dependency` (kept as ordered pairs).
-pub(crate) fn go_json(d: &Dependency) -> serde_json::Value {
-    let mut fields: Vec<(String, serde_json::Value)> = vec![("name".into(), d.name.clone().into())];
-    if let Some(v) = d.version.as_deref().filter(|v| !v.is_empty()) {
-        fields.push(("version".into(), v.into()));
-    }
-    fields.push((
-        "repository".into(),
-        d.repository.clone().unwrap_or_default().into(),
-    ));
-    if let Some(c) = d.condition.as_deref().filter(|c| !c.is_empty()) {
-        fields.push(("condition".into(), c.into()));
-    }
-    if !d.tags.is_empty() {
-        fields.push(("tags".into(), d.tags.clone().into()));
-    }
-    if d.enabled == Some(true) {
-        fields.push(("enabled".into(), true.into()));
-    }
-    if !d.import_values.is_empty() {
-        fields.push(("import-values".into(), d.import_values.clone().into()));
-    }
-    if let Some(a) = d.alias.as_deref().filter(|a| !a.is_empty()) {
-        fields.push(("alias".into(), a.into()));
-    }
-    serde_json::Value::Array(
-        fields
-            .into_iter()
-            .map(|(k, v)| serde_json::Value::Array(vec![k.into(), v]))
-            .collect(),
-    )
-}
-
-/// Go's `json.Marshal` text of a [`go_json`] value: fields in order, map keys sorted, `<`, `>`
-/// and `&` escaped.
-pub(crate) fn go_text(fields: &serde_json::Value) -> String {
-    let mut out = String::from("{");
-    let pairs = fields.as_array().cloned().unwrap_or_default();
-    let parts: Vec<String> = pairs
-        .iter()
-        .map(|p| format!("{}:{}", encode(&p[0]), encode(&sorted(&p[1]))))
-        .collect();
-    out.push_str(&parts.join(","));
-    out.push('}');
-    out
-}
-
-fn sorted(v: &serde_json::Value) -> serde_json::Value {
-    match v {
-        serde_json::Value::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            let mut out = serde_json::Map::new();
-            for k in keys {
-                out.insert(k.clone(), sorted(&m[k]));
-            }
-            serde_json::Value::Object(out)
-        }
-        serde_json::Value::Array(a) => serde_json::Value::Array(a.iter().map(sorted).collect()),
-        other => other.clone(),
-    }
-}
-
-fn read_metadata(chart_dir: &Path) -> Result<Metadata> {
+fn read_metadata(chart_dir: &Path) -> Result<Metadata, DependencyError> {
     let path = chart_dir.join("Chart.yaml");
-    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-    Metadata::from_yaml(&text, &path.display().to_string())
+    let text = std::fs::read_to_string(&path).map_err(|e| IoError::new(&path, e))?;
+    Ok(Metadata::from_yaml(&text, &path.display().to_string())?)
 }
 
 /// `dependency list`: each dependency of `Chart.yaml` with its status in `charts/`.
-pub fn list(chart_dir: &Path) -> Result<Vec<Status>> {
+pub fn list(chart_dir: &Path) -> Result<Vec<Status>, DependencyError> {
     let metadata = read_metadata(chart_dir)?;
     let mut vendored = Vec::new();
     if let Ok(entries) = std::fs::read_dir(chart_dir.join("charts")) {
@@ -251,11 +213,15 @@ struct Resolved {
 
 /// `dependency update`: resolves every dependency's range, vendors the archives into `charts/`
 /// and writes `Chart.lock`. Recursive for `file://` dependencies.
-pub fn update(chart_dir: &Path, settings: &RepoSettings) -> Result<Lock> {
+pub fn update(chart_dir: &Path, settings: &RepoSettings) -> Result<Lock, DependencyError> {
     update_inner(chart_dir, settings, 0)
 }
 
-fn update_inner(chart_dir: &Path, settings: &RepoSettings, depth: usize) -> Result<Lock> {
+fn update_inner(
+    chart_dir: &Path,
+    settings: &RepoSettings,
+    depth: usize,
+) -> Result<Lock, DependencyError> {
     let metadata = read_metadata(chart_dir)?;
     let mut resolved = Vec::new();
     for d in &metadata.dependencies {
@@ -265,7 +231,7 @@ fn update_inner(chart_dir: &Path, settings: &RepoSettings, depth: usize) -> Resu
 }
 
 /// `dependency build`: vendors exactly the versions `Chart.lock` pins (none: like `update`).
-pub fn build(chart_dir: &Path, settings: &RepoSettings) -> Result<Lock> {
+pub fn build(chart_dir: &Path, settings: &RepoSettings) -> Result<Lock, DependencyError> {
     let lock_path = chart_dir.join("Chart.lock");
     if !lock_path.exists() {
         return update(chart_dir, settings);
@@ -277,8 +243,7 @@ pub fn build(chart_dir: &Path, settings: &RepoSettings) -> Result<Lock> {
         return Err(DependencyError::Lock {
             chart,
             reason: "Chart.lock is out of sync with the dependencies of Chart.yaml (run `chartsmith dependency update`)".into(),
-        }
-        .into());
+        });
     }
     let mut resolved = Vec::new();
     for l in &lock.dependencies {
@@ -299,20 +264,17 @@ pub fn build(chart_dir: &Path, settings: &RepoSettings) -> Result<Lock> {
 }
 
 /// Reads a `Chart.lock`.
-pub fn read_lock(path: &Path) -> Result<Lock> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+pub fn read_lock(path: &Path) -> Result<Lock, DependencyError> {
+    let text = std::fs::read_to_string(path).map_err(|e| IoError::new(path, e))?;
     parse_lock(&text, &path.display().to_string())
 }
 
 /// Parses a `Chart.lock`'s text (untrusted: bounded YAML); `name` names it in errors.
-pub fn parse_lock(text: &str, name: &str) -> Result<Lock> {
+pub fn parse_lock(text: &str, name: &str) -> Result<Lock, DependencyError> {
     let value = crate::yaml::from_str(text, name)?;
-    serde_json::from_value(value).map_err(|e| {
-        DependencyError::Lock {
-            chart: name.to_string(),
-            reason: format!("invalid Chart.lock: {e}"),
-        }
-        .into()
+    serde_json::from_value(value).map_err(|e| DependencyError::Lock {
+        chart: name.to_string(),
+        reason: format!("invalid Chart.lock: {e}"),
     })
 }
 
@@ -321,9 +283,9 @@ fn install(
     metadata: &Metadata,
     resolved: Vec<Resolved>,
     write_lock: bool,
-) -> Result<Lock> {
+) -> Result<Lock, DependencyError> {
     let charts = chart_dir.join("charts");
-    std::fs::create_dir_all(&charts).map_err(|e| Error::io(&charts, e))?;
+    std::fs::create_dir_all(&charts).map_err(|e| IoError::new(&charts, e))?;
     // Archives of these dependencies at other versions are stale.
     if let Ok(entries) = std::fs::read_dir(&charts) {
         for entry in entries.flatten() {
@@ -370,7 +332,7 @@ fn resolve(
     pinned: Option<&LockedDependency>,
     settings: &RepoSettings,
     depth: usize,
-) -> Result<Resolved> {
+) -> Result<Resolved, DependencyError> {
     let chart = chart_dir.display().to_string();
     let repository = d.repository.clone().unwrap_or_default();
     let range = match pinned {
@@ -383,14 +345,13 @@ fn resolve(
     };
     let constraint = Constraint::parse(&range)?;
     if let Some(local) = repository.strip_prefix("file://") {
-        let local_error = |reason: String| -> Error {
+        let local_error = |reason: String| -> DependencyError {
             DependencyError::Local {
                 chart: chart.clone(),
                 dependency: d.name.clone(),
                 repository: repository.clone(),
                 reason,
             }
-            .into()
         };
         let dir = local_dir(chart_dir, local).map_err(local_error)?;
         if depth >= MAX_DEPTH {
@@ -441,8 +402,7 @@ fn resolve(
         return Err(DependencyError::NoRepository {
             chart,
             dependency: d.name.clone(),
-        }
-        .into());
+        });
     }
     let (downloaded, loaded) = if repository.starts_with("oci://") {
         let reference = format!("{}/{}", repository.trim_end_matches('/'), d.name);
@@ -483,10 +443,12 @@ fn resolve(
             chart,
             reason: format!(
                 "`{}` {} from {} is not the archive Chart.lock pinned ({expected} then, {} now): the repository changed it; check why, then run `chartsmith dependency update`",
-                d.name, downloaded.locked.version, downloaded.locked.repository, downloaded.locked.digest
+                d.name,
+                downloaded.locked.version,
+                downloaded.locked.repository,
+                downloaded.locked.digest
             ),
-        }
-        .into());
+        });
     }
     complete_archive(downloaded, &loaded, settings, depth)
 }
@@ -501,7 +463,7 @@ fn complete_archive(
     chart: &crate::chart::Chart,
     settings: &RepoSettings,
     depth: usize,
-) -> Result<Resolved> {
+) -> Result<Resolved, DependencyError> {
     let missing: Vec<&Dependency> = chart
         .metadata
         .dependencies
@@ -511,14 +473,13 @@ fn complete_archive(
     if missing.is_empty() {
         return Ok(resolved);
     }
-    let local_error = |d: &Dependency, reason: String| -> Error {
+    let local_error = |d: &Dependency, reason: String| -> DependencyError {
         DependencyError::Local {
             chart: resolved.file_name.clone(),
             dependency: d.name.clone(),
             repository: d.repository.clone().unwrap_or_default(),
             reason,
         }
-        .into()
     };
     if depth >= MAX_DEPTH {
         return Err(local_error(
@@ -566,7 +527,7 @@ fn complete_archive(
 fn repository_index(
     repository: &str,
     settings: &RepoSettings,
-) -> Result<(repositories::Repository, IndexFile)> {
+) -> Result<(repositories::Repository, IndexFile), DependencyError> {
     if repository.starts_with("http://") || repository.starts_with("https://") {
         let repo = repositories::RepositoriesFile::load(settings)?
             .repositories
@@ -580,7 +541,7 @@ fn repository_index(
         .strip_prefix('@')
         .or_else(|| repository.strip_prefix("alias:"))
         .unwrap_or(repository);
-    repositories::cached_index(settings, name)
+    Ok(repositories::cached_index(settings, name)?)
 }
 
 /// The directory of a `file://` dependency; it must stay inside the directory holding the chart.

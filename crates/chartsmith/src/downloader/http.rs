@@ -8,10 +8,9 @@
 use std::path::Path;
 use std::path::PathBuf;
 
-#[cfg(feature = "http")]
-use crate::error::Error;
-use crate::error::Result;
 use crate::repo::RepoError;
+#[cfg(feature = "http")]
+use crate::util::fs::IoError;
 
 /// Largest chart archive downloaded (100 MiB, the loader's default total size).
 pub const MAX_ARCHIVE_BYTES: u64 = 100 << 20;
@@ -40,27 +39,29 @@ pub(crate) fn agent(
     tls: &TlsOptions,
     statuses_as_errors: bool,
     timeout: std::time::Duration,
-) -> Result<ureq::Agent> {
+) -> Result<ureq::Agent, RepoError> {
     use ureq::tls::{ClientCert, PemItem, PrivateKey, RootCerts, TlsConfig};
-    let invalid = |file: &Path, what: &str| {
-        Error::io(
+    let invalid = |file: &Path, what: &str| -> RepoError {
+        IoError::new(
             file,
             std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_string()),
         )
+        .into()
     };
-    let certificates = |file: &Path, what: &str| -> Result<Vec<ureq::tls::Certificate<'static>>> {
-        let pem = std::fs::read(file).map_err(|e| Error::io(file, e))?;
-        let certs: Vec<_> = ureq::tls::parse_pem(&pem)
-            .filter_map(|item| match item {
-                Ok(PemItem::Certificate(c)) => Some(c),
-                _ => None,
-            })
-            .collect();
-        if certs.is_empty() {
-            return Err(invalid(file, what));
-        }
-        Ok(certs)
-    };
+    let certificates =
+        |file: &Path, what: &str| -> Result<Vec<ureq::tls::Certificate<'static>>, RepoError> {
+            let pem = std::fs::read(file).map_err(|e| IoError::new(file, e))?;
+            let certs: Vec<_> = ureq::tls::parse_pem(&pem)
+                .filter_map(|item| match item {
+                    Ok(PemItem::Certificate(c)) => Some(c),
+                    _ => None,
+                })
+                .collect();
+            if certs.is_empty() {
+                return Err(invalid(file, what));
+            }
+            Ok(certs)
+        };
     let mut config = TlsConfig::builder().disable_verification(tls.insecure_skip_tls_verify);
     if let Some(file) = &tls.ca_file {
         let certs = certificates(file, "no PEM certificate in the CA file")?;
@@ -70,7 +71,7 @@ pub(crate) fn agent(
         (None, None) => {}
         (Some(cert), Some(key)) => {
             let chain = certificates(cert, "no PEM certificate in the certificate file")?;
-            let pem = std::fs::read(key).map_err(|e| Error::io(key, e))?;
+            let pem = std::fs::read(key).map_err(|e| IoError::new(key, e))?;
             // The key's bytes are never part of an error.
             let key_der = PrivateKey::from_pem(&pem)
                 .map_err(|_| invalid(key, "no PEM private key in the key file"))?;
@@ -97,7 +98,7 @@ pub(crate) fn agent(
 /// certificate files are read once, and connections to a repository are kept alive across an
 /// index fetch and its downloads.
 #[cfg(feature = "http")]
-fn shared_agent(tls: &TlsOptions) -> Result<ureq::Agent> {
+fn shared_agent(tls: &TlsOptions) -> Result<ureq::Agent, RepoError> {
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
     static AGENTS: OnceLock<Mutex<HashMap<TlsOptions, ureq::Agent>>> = OnceLock::new();
@@ -133,13 +134,12 @@ pub(crate) fn get(
     limit: u64,
     authorization: Option<String>,
     tls: &TlsOptions,
-) -> Result<Vec<u8>> {
-    let unreachable = |reason: String| -> Error {
+) -> Result<Vec<u8>, RepoError> {
+    let unreachable = |reason: String| -> RepoError {
         RepoError::Unreachable {
             url: url.to_string(),
             reason,
         }
-        .into()
     };
     if !(url.starts_with("http://") || url.starts_with("https://")) {
         return Err(unreachable(
@@ -178,9 +178,8 @@ pub(crate) fn get(
     _limit: u64,
     _authorization: Option<String>,
     _tls: &TlsOptions,
-) -> Result<Vec<u8>> {
+) -> Result<Vec<u8>, RepoError> {
     Err(RepoError::NoHttp {
         url: url.to_string(),
-    }
-    .into())
+    })
 }

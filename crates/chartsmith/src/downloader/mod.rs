@@ -15,5 +15,6 @@ mod pull;
 
 pub use http::{MAX_ARCHIVE_BYTES, TlsOptions};
 pub use pull::{
-    Pulled, absolute_url, download, download_chart, fetch_chart, locate, pull, unpack, verify,
+    PullError, Pulled, absolute_url, download, download_chart, fetch_chart, locate, pull, unpack,
+    verify,
 };

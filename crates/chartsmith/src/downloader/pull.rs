@@ -9,22 +9,43 @@ use std::path::{Path, PathBuf};
 
 use super::http::{MAX_ARCHIVE_BYTES, get};
 use crate::chart::Chart;
-use crate::chart::loader::{self, LoadOptions};
-use crate::error::{Error, Result};
+use crate::chart::loader::{self, LoadError, LoadOptions};
+use crate::registry::RegistryError;
 use crate::repo::{ChartVersion, RepoError, RepoSettings, Repository, cached_index, find_version};
-use crate::util::digest::sha256_hex;
-use crate::util::fs::{WriteOptions, write_atomic_creating_dirs};
+use crate::util::digest::{digest_of, sha256_hex};
+use crate::util::fs::{IoError, WriteOptions, write_atomic_creating_dirs};
+
+/// Why `pull` or [`locate`] failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PullError {
+    /// The repository, its index or the archive was unusable.
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+    /// The `oci://` reference, registry or artifact was unusable.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// The archive is not a loadable chart.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// The archive or chart directory could not be written.
+    #[error(transparent)]
+    Io(#[from] IoError),
+}
 
 /// Downloads the archive of `version` (its first URL, relative URLs resolved against the
 /// repository's URL), verifies its sha256 `digest` and that it loads as a chart of that name and
 /// version. Returns the bytes.
-pub fn download(repo: &Repository, version: &ChartVersion) -> Result<Vec<u8>> {
+pub fn download(repo: &Repository, version: &ChartVersion) -> Result<Vec<u8>, RepoError> {
     download_chart(repo, version).map(|(bytes, _)| bytes)
 }
 
 /// [`download`], also returning the chart the archive loaded to (so callers need not load it
 /// again).
-pub fn download_chart(repo: &Repository, version: &ChartVersion) -> Result<(Vec<u8>, Chart)> {
+pub fn download_chart(
+    repo: &Repository,
+    version: &ChartVersion,
+) -> Result<(Vec<u8>, Chart), RepoError> {
     let url = absolute_url(&repo.url, &version.urls[0]);
     let bytes = get(
         &url,
@@ -44,14 +65,13 @@ pub fn download_chart(repo: &Repository, version: &ChartVersion) -> Result<(Vec<
                 version.metadata.name,
                 version.metadata.version
             ),
-        }
-        .into());
+        });
     }
     Ok((bytes, chart))
 }
 
 /// Checks `bytes` against an index digest (hex sha256, optionally prefixed `sha256:`).
-pub fn verify(url: &str, bytes: &[u8], digest: &str) -> Result<()> {
+pub fn verify(url: &str, bytes: &[u8], digest: &str) -> Result<(), RepoError> {
     let expected = digest.trim_start_matches("sha256:").to_ascii_lowercase();
     if expected.is_empty() {
         return Ok(());
@@ -62,8 +82,7 @@ pub fn verify(url: &str, bytes: &[u8], digest: &str) -> Result<()> {
             url: url.to_string(),
             expected,
             actual,
-        }
-        .into());
+        });
     }
     Ok(())
 }
@@ -82,14 +101,13 @@ pub fn absolute_url(repo_url: &str, url: &str) -> String {
 }
 
 /// Splits `repo/chart`.
-fn split_reference(reference: &str) -> Result<(&str, &str)> {
+fn split_reference(reference: &str) -> Result<(&str, &str), RepoError> {
     match reference.split_once('/') {
         Some((r, c)) if !r.is_empty() && !c.is_empty() && !c.contains('/') => Ok((r, c)),
         _ => Err(RepoError::InvalidRepository {
             name: reference.to_string(),
             reason: "expected a chart reference of the form REPO/CHART".into(),
-        }
-        .into()),
+        }),
     }
 }
 
@@ -99,7 +117,7 @@ pub fn fetch_chart(
     settings: &RepoSettings,
     reference: &str,
     range: Option<&str>,
-) -> Result<(String, Vec<u8>)> {
+) -> Result<(String, Vec<u8>), RepoError> {
     let (repo_name, chart) = split_reference(reference)?;
     let (repo, index) = cached_index(settings, repo_name)?;
     let version = find_version(&index, chart, range, repo_name)?;
@@ -124,7 +142,7 @@ pub fn pull(
     range: Option<&str>,
     destination: &Path,
     untar: bool,
-) -> Result<Pulled> {
+) -> Result<Pulled, PullError> {
     let (file_name, bytes, digest) = fetch_any(settings, reference, range)?;
     let path = if untar {
         unpack(&bytes, &file_name, destination)?
@@ -138,7 +156,11 @@ pub fn pull(
 
 /// A `repo/chart` or `oci://` reference as a local archive: downloaded and verified into the
 /// cache's `charts/` directory.
-pub fn locate(settings: &RepoSettings, reference: &str, range: Option<&str>) -> Result<PathBuf> {
+pub fn locate(
+    settings: &RepoSettings,
+    reference: &str,
+    range: Option<&str>,
+) -> Result<PathBuf, PullError> {
     let (file_name, bytes, _) = fetch_any(settings, reference, range)?;
     let target = settings.cache_dir.join("charts").join(file_name);
     write_atomic_creating_dirs(&target, &bytes, WriteOptions::DURABLE)?;
@@ -150,29 +172,30 @@ fn fetch_any(
     settings: &RepoSettings,
     reference: &str,
     range: Option<&str>,
-) -> Result<(String, Vec<u8>, String)> {
+) -> Result<(String, Vec<u8>, String), PullError> {
     if reference.starts_with("oci://") {
         let f = crate::registry::fetch_chart(settings, reference, range)?;
         return Ok((f.file_name, f.bytes, f.digest));
     }
     let (file_name, bytes) = fetch_chart(settings, reference, range)?;
-    let digest = crate::registry::digest_of(&bytes);
+    let digest = digest_of(&bytes);
     Ok((file_name, bytes, digest))
 }
 
 /// Unpacks a chart archive into `destination/NAME/` after loading it as hostile input (so no
 /// entry can escape the destination). Returns the chart directory.
-pub fn unpack(bytes: &[u8], source_name: &str, destination: &Path) -> Result<PathBuf> {
+pub fn unpack(bytes: &[u8], source_name: &str, destination: &Path) -> Result<PathBuf, PullError> {
     let chart = loader::load_archive(bytes, source_name, &LoadOptions::default())?;
     let root = destination.join(chart.name());
     if root.exists() {
-        return Err(Error::io(
+        return Err(IoError::new(
             &root,
             std::io::Error::new(std::io::ErrorKind::AlreadyExists, "already exists"),
-        ));
+        )
+        .into());
     }
-    let invalid = |reason: String| -> Error {
-        crate::chart::loader::LoadError::InvalidArchive {
+    let invalid = |reason: String| -> PullError {
+        LoadError::InvalidArchive {
             source_name: source_name.to_string(),
             reason,
         }
@@ -192,10 +215,10 @@ pub fn unpack(bytes: &[u8], source_name: &str, destination: &Path) -> Result<Pat
         if !path.starts_with(chart.name()) {
             continue;
         }
-        std::fs::create_dir_all(destination).map_err(|e| Error::io(destination, e))?;
+        std::fs::create_dir_all(destination).map_err(|e| IoError::new(destination, e))?;
         let unpacked = entry
             .unpack_in(destination)
-            .map_err(|e| Error::io(destination.join(&path), e))?;
+            .map_err(|e| IoError::new(destination.join(&path), e))?;
         if !unpacked {
             return Err(invalid(format!("unsafe entry {}", path.display())));
         }

@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::chart::Metadata;
-use crate::error::{Error, Result};
 use crate::util::digest::digest_of;
 
 use super::error::RegistryError;
@@ -61,7 +60,6 @@ pub struct Manifest {
 /// The config blob of a chart: its metadata as Go's `encoding/json` writes Helm's
 /// `chart.Metadata` (field order and `omitempty` as Helm, so the digest matches `helm push`).
 pub fn config_json(metadata: &Metadata) -> Vec<u8> {
-    use crate::downloader::dependency::{go_json, go_text};
     use crate::util::gojson::encode;
     // Ordered (key, encoded JSON) pairs: Go writes struct fields in declaration order.
     fn object(fields: Vec<(&str, String)>) -> String {
@@ -120,7 +118,7 @@ pub fn config_json(metadata: &Metadata) -> Vec<u8> {
         let deps: Vec<String> = metadata
             .dependencies
             .iter()
-            .map(|d| go_text(&go_json(d)))
+            .map(|d| d.to_go_json())
             .collect();
         f.push(("dependencies", format!("[{}]", deps.join(","))));
     }
@@ -170,7 +168,7 @@ pub fn annotations(metadata: &Metadata, created: &str) -> BTreeMap<String, Strin
 
 /// The `org.opencontainers.image.created` time of a push: `SOURCE_DATE_EPOCH` (seconds) when it
 /// is set, so pushes can be reproduced, else now; RFC 3339 in UTC.
-pub fn created_timestamp(source_date_epoch: Option<&str>) -> Result<String> {
+pub fn created_timestamp(source_date_epoch: Option<&str>) -> Result<String, RegistryError> {
     let at = match source_date_epoch.filter(|v| !v.trim().is_empty()) {
         Some(v) => {
             let secs = crate::chart::package::source_date_epoch(Some(v))?;
@@ -195,7 +193,11 @@ pub struct Artifact {
 
 /// Builds the artifact of a chart archive (loaded and checked first). `created` is the RFC 3339
 /// time recorded in the `org.opencontainers.image.created` annotation.
-pub fn artifact(archive: &[u8], source_name: &str, created: &str) -> Result<Artifact> {
+pub fn artifact(
+    archive: &[u8],
+    source_name: &str,
+    created: &str,
+) -> Result<Artifact, RegistryError> {
     let chart = crate::chart::loader::load_archive(
         archive,
         source_name,
@@ -230,13 +232,16 @@ pub fn artifact(archive: &[u8], source_name: &str, created: &str) -> Result<Arti
 
 /// Checks a manifest fetched for `reference`: a Helm chart (config and layer media types) whose
 /// layer fits in `limit` bytes. Returns the chart layer.
-pub fn chart_layer(manifest: &Manifest, reference: &str, limit: u64) -> Result<Descriptor> {
-    let not_a_chart = |reason: String| -> Error {
+pub fn chart_layer(
+    manifest: &Manifest,
+    reference: &str,
+    limit: u64,
+) -> Result<Descriptor, RegistryError> {
+    let not_a_chart = |reason: String| -> RegistryError {
         RegistryError::NotAChart {
             reference: reference.to_string(),
             reason,
         }
-        .into()
     };
     if manifest.config.media_type != CONFIG_MEDIA_TYPE {
         return Err(not_a_chart(format!(
@@ -272,15 +277,14 @@ pub fn chart_layer(manifest: &Manifest, reference: &str, limit: u64) -> Result<D
 }
 
 /// Verifies `bytes` against a `sha256:` digest.
-pub fn verify(what: &str, bytes: &[u8], expected: &str) -> Result<()> {
+pub fn verify(what: &str, bytes: &[u8], expected: &str) -> Result<(), RegistryError> {
     let actual = digest_of(bytes);
     if actual != expected {
         return Err(RegistryError::DigestMismatch {
             what: what.to_string(),
             expected: expected.to_string(),
             actual,
-        }
-        .into());
+        });
     }
     Ok(())
 }

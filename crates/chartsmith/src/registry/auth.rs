@@ -12,8 +12,6 @@ use serde::Deserialize;
 use super::credentials::Credentials;
 #[cfg(feature = "http")]
 use super::error::RegistryError;
-#[cfg(feature = "http")]
-use crate::error::{Error, Result};
 
 /// Splits a challenge's `key="value", …` parameters (values may be quoted and hold commas).
 fn challenge_params(text: &str) -> BTreeMap<String, String> {
@@ -100,14 +98,13 @@ pub(super) fn authorization(
     challenge: &str,
     scope: &str,
     from: &Challenged<'_>,
-    get_token: impl FnOnce(&str, Option<&str>) -> Result<(u16, Vec<u8>)>,
-) -> Result<String> {
-    let unauthorized = |reason: String| -> Error {
+    get_token: impl FnOnce(&str, Option<&str>) -> Result<(u16, Vec<u8>), RegistryError>,
+) -> Result<String, RegistryError> {
+    let unauthorized = |reason: String| -> RegistryError {
         RegistryError::Unauthorized {
             registry: from.registry.to_string(),
             reason,
         }
-        .into()
     };
     let basic = || from.credentials.map(Credentials::basic_authorization);
     let (scheme, params) = parse_challenge(challenge);

@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::error::{Error, Result};
 use crate::repo::RepoError;
 use crate::repo::RepoSettings;
 use crate::util::digest::digest_of;
+use crate::util::fs::IoError;
 
 use super::artifact::{
     Descriptor, Fetched, MANIFEST_MEDIA_TYPE, Manifest, Pushed, artifact, chart_layer, verify,
@@ -69,7 +69,7 @@ impl Client {
         settings: &RepoSettings,
         registry: &str,
         credentials: Option<Credentials>,
-    ) -> Result<Client> {
+    ) -> Result<Client, RegistryError> {
         let credentials = match credentials {
             Some(c) => Some(c),
             None => RegistryConfig::load(settings)?.credentials(registry),
@@ -88,7 +88,7 @@ impl Client {
         format!("{}://{}{path}", self.scheme, self.registry)
     }
 
-    fn unreachable(url: &str, reason: String) -> Error {
+    fn unreachable(url: &str, reason: String) -> RegistryError {
         RepoError::Unreachable {
             url: url.to_string(),
             reason,
@@ -104,7 +104,7 @@ impl Client {
         body: &Body<'_>,
         limit: u64,
         authorization: Option<&str>,
-    ) -> Result<Response> {
+    ) -> Result<Response, RegistryError> {
         let mut request = ureq::http::Request::builder().method(method).uri(url);
         if let Some(a) = accept {
             request = request.header("Accept", a);
@@ -184,7 +184,7 @@ impl Client {
         body: Body<'_>,
         scope: &str,
         limit: u64,
-    ) -> Result<Response> {
+    ) -> Result<Response, RegistryError> {
         let url = if path_or_url.starts_with("http://") || path_or_url.starts_with("https://") {
             path_or_url.to_string()
         } else {
@@ -231,16 +231,15 @@ impl Client {
         Ok(response)
     }
 
-    fn unauthorized(&self, reason: String) -> Error {
+    fn unauthorized(&self, reason: String) -> RegistryError {
         RegistryError::Unauthorized {
             registry: self.registry.clone(),
             reason,
         }
-        .into()
     }
 
     /// Sets the authorization from a `WWW-Authenticate` challenge.
-    fn authorize(&mut self, challenge: &str, scope: &str) -> Result<()> {
+    fn authorize(&mut self, challenge: &str, scope: &str) -> Result<(), RegistryError> {
         let from = Challenged {
             registry: &self.registry,
             tls: self.scheme == "https",
@@ -255,7 +254,7 @@ impl Client {
         Ok(())
     }
 
-    fn error(&self, url: &str, response: &Response) -> Error {
+    fn error(&self, url: &str, response: &Response) -> RegistryError {
         // The distribution spec's error body: {"errors":[{"code":…,"message":…}]}.
         #[derive(Deserialize)]
         struct Errors {
@@ -296,7 +295,6 @@ impl Client {
                 reason
             },
         }
-        .into()
     }
 
     /// A 200 answer is fine; a 404 is `missing` about `reference`; anything else is the
@@ -307,20 +305,19 @@ impl Client {
         url: &str,
         reference: String,
         missing: &str,
-    ) -> Result<()> {
+    ) -> Result<(), RegistryError> {
         match response.status {
             200 => Ok(()),
             404 => Err(RegistryError::NotAChart {
                 reference,
                 reason: missing.to_string(),
-            }
-            .into()),
+            }),
             _ => Err(self.error(url, response)),
         }
     }
 
     /// Checks the registry answers the distribution API (`GET /v2/`) with these credentials.
-    pub fn ping(&mut self) -> Result<()> {
+    pub fn ping(&mut self) -> Result<(), RegistryError> {
         let response = self.send("GET", "/v2/", None, Body::None, "", MAX_SMALL_BYTES)?;
         if response.status == 200 {
             Ok(())
@@ -330,7 +327,7 @@ impl Client {
     }
 
     /// The tags of `repository`, following `Link` pagination.
-    pub fn tags(&mut self, repository: &str) -> Result<Vec<String>> {
+    pub fn tags(&mut self, repository: &str) -> Result<Vec<String>, RegistryError> {
         #[derive(Deserialize)]
         struct TagList {
             #[serde(default)]
@@ -352,13 +349,12 @@ impl Client {
                 format!("{}/{repository}", self.registry),
                 "no such repository in the registry",
             )?;
-            let list: TagList = serde_json::from_slice(&response.body).map_err(|e| {
-                Error::from(RegistryError::Registry {
+            let list: TagList =
+                serde_json::from_slice(&response.body).map_err(|e| RegistryError::Registry {
                     url: self.url(&path),
                     status: response.status,
                     reason: format!("invalid tag list: {e}"),
-                })
-            })?;
+                })?;
             tags.extend(list.tags.unwrap_or_default());
             // Link: </v2/…/tags/list?n=…&last=…>; rel="next"
             next = response.link.as_deref().and_then(|l| {
@@ -371,7 +367,11 @@ impl Client {
     }
 
     /// Fetches and verifies a manifest; returns it with its digest.
-    pub fn manifest(&mut self, repository: &str, reference: &str) -> Result<(Manifest, String)> {
+    pub fn manifest(
+        &mut self,
+        repository: &str,
+        reference: &str,
+    ) -> Result<(Manifest, String), RegistryError> {
         let scope = format!("repository:{repository}:pull");
         let path = format!("/v2/{repository}/manifests/{reference}");
         let url = self.url(&path);
@@ -398,17 +398,20 @@ impl Client {
         {
             verify(&url, &response.body, d)?;
         }
-        let manifest: Manifest = serde_json::from_slice(&response.body).map_err(|e| {
-            Error::from(RegistryError::NotAChart {
+        let manifest: Manifest =
+            serde_json::from_slice(&response.body).map_err(|e| RegistryError::NotAChart {
                 reference: format!("{}/{repository}:{reference}", self.registry),
                 reason: format!("the manifest is not an OCI image manifest: {e}"),
-            })
-        })?;
+            })?;
         Ok((manifest, digest))
     }
 
     /// Fetches a blob of known digest and size, verified.
-    pub fn blob(&mut self, repository: &str, descriptor: &Descriptor) -> Result<Vec<u8>> {
+    pub fn blob(
+        &mut self,
+        repository: &str,
+        descriptor: &Descriptor,
+    ) -> Result<Vec<u8>, RegistryError> {
         let scope = format!("repository:{repository}:pull");
         let path = format!("/v2/{repository}/blobs/{}", descriptor.digest);
         let url = self.url(&path);
@@ -424,15 +427,14 @@ impl Client {
                     response.body.len(),
                     descriptor.size
                 ),
-            }
-            .into());
+            });
         }
         verify(&url, &response.body, &descriptor.digest)?;
         Ok(response.body)
     }
 
     /// Uploads a blob unless the registry has it already (monolithic upload: POST, PUT).
-    pub fn upload(&mut self, repository: &str, bytes: &[u8]) -> Result<String> {
+    pub fn upload(&mut self, repository: &str, bytes: &[u8]) -> Result<String, RegistryError> {
         let scope = format!("repository:{repository}:pull,push");
         let digest = digest_of(bytes);
         let head = format!("/v2/{repository}/blobs/{digest}");
@@ -452,13 +454,14 @@ impl Client {
         if response.status != 202 {
             return Err(self.error(&self.url(&start), &response));
         }
-        let location = response.location.clone().ok_or_else(|| {
-            Error::from(RegistryError::Registry {
+        let location = response
+            .location
+            .clone()
+            .ok_or_else(|| RegistryError::Registry {
                 url: self.url(&start),
                 status: response.status,
                 reason: "the upload was accepted without a Location".into(),
-            })
-        })?;
+            })?;
         let location = if location.starts_with("http://") || location.starts_with("https://") {
             location
         } else {
@@ -481,7 +484,12 @@ impl Client {
     }
 
     /// Uploads a manifest under `tag`; returns its digest.
-    pub fn put_manifest(&mut self, repository: &str, tag: &str, manifest: &[u8]) -> Result<String> {
+    pub fn put_manifest(
+        &mut self,
+        repository: &str,
+        tag: &str,
+        manifest: &[u8],
+    ) -> Result<String, RegistryError> {
         let scope = format!("repository:{repository}:pull,push");
         let path = format!("/v2/{repository}/manifests/{tag}");
         let response = self.send(
@@ -503,15 +511,18 @@ impl Client {
                 what: self.url(&path),
                 expected: digest,
                 actual: d.clone(),
-            }
-            .into());
+            });
         }
         Ok(digest)
     }
 }
 
 /// `registry login HOST`: checks the credentials against the registry, then saves them.
-pub fn login(settings: &RepoSettings, registry: &str, credentials: &Credentials) -> Result<()> {
+pub fn login(
+    settings: &RepoSettings,
+    registry: &str,
+    credentials: &Credentials,
+) -> Result<(), RegistryError> {
     Reference::parse(&format!("oci://{registry}/x"))?;
     let mut client = Client::new(settings, registry, Some(credentials.clone()))?;
     client.ping()?;
@@ -521,14 +532,13 @@ pub fn login(settings: &RepoSettings, registry: &str, credentials: &Credentials)
 }
 
 /// `registry logout HOST`: forgets the saved credentials.
-pub fn logout(settings: &RepoSettings, registry: &str) -> Result<()> {
+pub fn logout(settings: &RepoSettings, registry: &str) -> Result<(), RegistryError> {
     let mut config = RegistryConfig::load(settings)?;
     if config.auths.remove(registry).is_none() {
         return Err(RegistryError::Unauthorized {
             registry: registry.to_string(),
             reason: "not logged in".into(),
-        }
-        .into());
+        });
     }
     config.save(settings)
 }
@@ -541,24 +551,22 @@ pub fn push(
     archive_path: &Path,
     remote: &str,
     created: &str,
-) -> Result<Pushed> {
+) -> Result<Pushed, RegistryError> {
     let reference = Reference::parse(remote)?;
     if reference.tag.is_some() || reference.digest.is_some() {
         return Err(RegistryError::InvalidReference {
             reference: remote.to_string(),
             reason: "push takes a namespace (oci://HOST/PATH); the chart's name and version make the repository and tag".into(),
-        }
-        .into());
+        });
     }
-    let bytes = std::fs::read(archive_path).map_err(|e| Error::io(archive_path, e))?;
+    let bytes = std::fs::read(archive_path).map_err(|e| IoError::new(archive_path, e))?;
     let artifact = artifact(&bytes, &archive_path.display().to_string(), created)?;
     let repository = format!("{}/{}", reference.repository, artifact.metadata.name);
     if !valid_repository(&repository) {
         return Err(RegistryError::InvalidReference {
             reference: format!("{}/{repository}", reference.registry),
             reason: "the chart name is not a valid repository component (lower case, digits, `.`, `_`, `-`)".into(),
-        }
-        .into());
+        });
     }
     let tag = version_to_tag(&artifact.metadata.version);
     let mut client = Client::new(settings, &reference.registry, None)?;
@@ -574,7 +582,11 @@ pub fn push(
 /// Resolves an `oci://` reference (tag, digest or `range`, else the newest stable tag),
 /// downloads the manifest and chart layer, verifies both, and checks the archive is the chart
 /// it claims to be.
-pub fn fetch(settings: &RepoSettings, reference: &str, range: Option<&str>) -> Result<Fetched> {
+pub fn fetch(
+    settings: &RepoSettings,
+    reference: &str,
+    range: Option<&str>,
+) -> Result<Fetched, RegistryError> {
     let parsed = Reference::parse(reference)?;
     let mut client = Client::new(settings, &parsed.registry, None)?;
     let wanted = match (&parsed.digest, &parsed.tag, range) {
@@ -589,8 +601,7 @@ pub fn fetch(settings: &RepoSettings, reference: &str, range: Option<&str>) -> R
                 return Err(RegistryError::InvalidReference {
                     reference: reference.to_string(),
                     reason: format!("the tag `{t}` and --version `{r}` disagree"),
-                }
-                .into());
+                });
             }
         }
         (None, None, Some(r)) if crate::constraint::parse_version(r).is_ok() => {
@@ -614,12 +625,11 @@ pub fn fetch(settings: &RepoSettings, reference: &str, range: Option<&str>) -> R
         &source,
         &crate::chart::loader::LoadOptions::default(),
     )?;
-    let not_it = |reason: String| -> Error {
+    let not_it = |reason: String| -> RegistryError {
         RegistryError::NotAChart {
             reference: parsed.display(),
             reason,
         }
-        .into()
     };
     if chart.name() != parsed.chart_name() {
         return Err(not_it(format!(

@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
 use crate::repo::RepoSettings;
+use crate::util::fs::IoError;
 
 use super::error::RegistryError;
 
@@ -73,23 +73,20 @@ impl RegistryConfig {
     }
 
     /// Reads the file (missing: no credentials).
-    pub fn load(settings: &RepoSettings) -> Result<RegistryConfig> {
+    pub fn load(settings: &RepoSettings) -> Result<RegistryConfig, RegistryError> {
         let path = Self::path(settings);
         if !path.exists() {
             return Ok(RegistryConfig::default());
         }
-        let text = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
-        serde_json::from_slice(&text).map_err(|e| {
-            RegistryError::Config {
-                file: path.display().to_string(),
-                reason: e.to_string(),
-            }
-            .into()
+        let text = std::fs::read(&path).map_err(|e| IoError::new(&path, e))?;
+        serde_json::from_slice(&text).map_err(|e| RegistryError::Config {
+            file: path.display().to_string(),
+            reason: e.to_string(),
         })
     }
 
     /// Writes the file, readable only by its owner.
-    pub fn save(&self, settings: &RepoSettings) -> Result<()> {
+    pub fn save(&self, settings: &RepoSettings) -> Result<(), RegistryError> {
         let text = serde_json::to_vec_pretty(self).unwrap_or_default();
         Ok(crate::util::fs::write_atomic_creating_dirs(
             &Self::path(settings),

@@ -2,6 +2,12 @@
 //!
 //! May import: the errors of the modules the registry calls.
 
+use crate::chart::loader::LoadError;
+use crate::chart::package::PackageError;
+use crate::constraint::ConstraintError;
+use crate::repo::RepoError;
+use crate::util::fs::IoError;
+
 /// Why an OCI reference, registry or artifact was unusable.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -58,4 +64,19 @@ pub enum RegistryError {
         /// What is wrong.
         reason: String,
     },
+    /// A file (an archive to push, the credentials file) could not be read or written.
+    #[error(transparent)]
+    Io(#[from] IoError),
+    /// A pushed or pulled archive is not a loadable chart.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// The registry is unreachable, HTTP support is missing, or no tag satisfies a range.
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+    /// `SOURCE_DATE_EPOCH` is not a number of seconds.
+    #[error(transparent)]
+    Package(#[from] PackageError),
+    /// A version range is malformed.
+    #[error(transparent)]
+    Constraint(#[from] ConstraintError),
 }

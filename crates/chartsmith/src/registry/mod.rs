@@ -46,7 +46,6 @@ pub use credentials::{AuthEntry, Credentials, RegistryConfig};
 pub use error::RegistryError;
 pub use reference::{Reference, pick_tag, tag_to_version, version_to_tag};
 
-use crate::error::Result;
 use crate::repo::RepoSettings;
 
 /// [`fetch`] when chartsmith has HTTP support; without the `http` feature, an error saying so.
@@ -54,7 +53,7 @@ pub fn fetch_chart(
     settings: &RepoSettings,
     reference: &str,
     range: Option<&str>,
-) -> Result<Fetched> {
+) -> Result<Fetched, RegistryError> {
     #[cfg(feature = "http")]
     {
         fetch(settings, reference, range)

@@ -3,8 +3,6 @@
 //!
 //! May import: `constraint`, `repo` (the no-matching-version error), the registry's error.
 
-use crate::error::{Error, Result};
-
 use super::error::RegistryError;
 
 /// A parsed `oci://HOST[:PORT]/PATH[:TAG][@sha256:DIGEST]` reference.
@@ -24,13 +22,12 @@ impl Reference {
     /// Parses an `oci://` reference. The repository path follows the distribution spec's grammar
     /// (lower-case components separated by `/`), the tag at most 128 characters of
     /// `[A-Za-z0-9_.-]`, the digest `sha256:` and 64 hex digits.
-    pub fn parse(reference: &str) -> Result<Reference> {
-        let invalid = |reason: &str| -> Error {
+    pub fn parse(reference: &str) -> Result<Reference, RegistryError> {
+        let invalid = |reason: &str| -> RegistryError {
             RegistryError::InvalidReference {
                 reference: reference.to_string(),
                 reason: reason.to_string(),
             }
-            .into()
         };
         let rest = reference
             .strip_prefix("oci://")
@@ -165,7 +162,11 @@ pub fn tag_to_version(tag: &str) -> String {
 
 /// Picks the tag to pull: the exact tag of `version` if it is a plain version, else the
 /// highest tag satisfying the range (`None`: the highest stable version).
-pub fn pick_tag(tags: &[String], range: Option<&str>, reference: &str) -> Result<String> {
+pub fn pick_tag(
+    tags: &[String],
+    range: Option<&str>,
+    reference: &str,
+) -> Result<String, RegistryError> {
     use crate::constraint::{Constraint, parse_version};
     let constraint = Constraint::parse(range.unwrap_or(">=0.0.0-0"))?;
     let stable_only = range.is_none();

@@ -2,6 +2,11 @@
 //!
 //! May import: the errors of the modules repositories call.
 
+use crate::chart::loader::LoadError;
+use crate::constraint::ConstraintError;
+use crate::util::fs::IoError;
+use crate::yaml::YamlError;
+
 /// Why an index could not be built or read.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -76,4 +81,17 @@ pub enum RepoError {
         /// The URL that was requested.
         url: String,
     },
+    /// A file (an index, the repositories file, a CA or client certificate) could not be read or
+    /// written.
+    #[error(transparent)]
+    Io(#[from] IoError),
+    /// An index or repositories file is not valid YAML.
+    #[error(transparent)]
+    Yaml(#[from] YamlError),
+    /// An archive of the repository could not be loaded.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// A version range is malformed.
+    #[error(transparent)]
+    Constraint(#[from] ConstraintError),
 }

@@ -19,7 +19,7 @@ use super::error::RepoError;
 use super::index::{IndexFile, MAX_INDEX_BYTES};
 use crate::downloader::TlsOptions;
 use crate::downloader::http::get;
-use crate::error::{Error, Result};
+use crate::util::fs::IoError;
 use crate::util::fs::{WriteOptions, write_atomic_creating_dirs};
 
 /// Where the repositories file and the caches live.
@@ -185,7 +185,7 @@ fn origin(url: &str) -> String {
 
 impl RepositoriesFile {
     /// Reads the repositories file of `settings` (a missing file is an empty list).
-    pub fn load(settings: &RepoSettings) -> Result<RepositoriesFile> {
+    pub fn load(settings: &RepoSettings) -> Result<RepositoriesFile, RepoError> {
         let path = settings.repositories_file();
         if !path.exists() {
             return Ok(RepositoriesFile {
@@ -194,24 +194,21 @@ impl RepositoriesFile {
                 repositories: Vec::new(),
             });
         }
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| IoError::new(&path, e))?;
         RepositoriesFile::from_yaml(&text, &path.display().to_string())
     }
 
     /// Parses a repositories file's text (untrusted: bounded YAML); `name` names it in errors.
-    pub fn from_yaml(text: &str, name: &str) -> Result<RepositoriesFile> {
+    pub fn from_yaml(text: &str, name: &str) -> Result<RepositoriesFile, RepoError> {
         let value = crate::yaml::from_str(text, name)?;
-        serde_json::from_value(value).map_err(|e| {
-            RepoError::InvalidIndex {
-                file: name.to_string(),
-                reason: e.to_string(),
-            }
-            .into()
+        serde_json::from_value(value).map_err(|e| RepoError::InvalidIndex {
+            file: name.to_string(),
+            reason: e.to_string(),
         })
     }
 
     /// Writes the file (readable only by its owner: it may hold passwords).
-    pub fn save(&self, settings: &RepoSettings) -> Result<()> {
+    pub fn save(&self, settings: &RepoSettings) -> Result<(), RepoError> {
         let path = settings.repositories_file();
         let text = serde_json::to_value(self)
             .map(|v| crate::yaml::to_string(&v))
@@ -230,12 +227,12 @@ impl RepositoriesFile {
 }
 
 /// Fetches `URL/index.yaml` (anonymously) and parses it as Helm's index format.
-pub fn fetch_index(url: &str) -> Result<IndexFile> {
+pub fn fetch_index(url: &str) -> Result<IndexFile, RepoError> {
     fetch_repository_index(&Repository::at(url))
 }
 
 /// Fetches the repository's `index.yaml` with its credentials and parses it.
-pub fn fetch_repository_index(repo: &Repository) -> Result<IndexFile> {
+pub fn fetch_repository_index(repo: &Repository) -> Result<IndexFile, RepoError> {
     let index_url = format!("{}/index.yaml", repo.url.trim_end_matches('/'));
     let bytes = get(
         &index_url,
@@ -253,14 +250,13 @@ pub fn fetch_repository_index(repo: &Repository) -> Result<IndexFile> {
 /// `repo add`: fetches and validates the index (with the repository's credentials, if any),
 /// caches it and records the repository. Adding the same name and URL again refreshes it (and
 /// its credentials); another URL under an existing name is refused.
-pub fn add(settings: &RepoSettings, repository: &Repository) -> Result<IndexFile> {
+pub fn add(settings: &RepoSettings, repository: &Repository) -> Result<IndexFile, RepoError> {
     let (name, url) = (repository.name.as_str(), repository.url.as_str());
-    let invalid = |reason: &str| -> Error {
+    let invalid = |reason: &str| -> RepoError {
         RepoError::InvalidRepository {
             name: name.to_string(),
             reason: reason.to_string(),
         }
-        .into()
     };
     if name.is_empty()
         || !name
@@ -309,16 +305,16 @@ pub fn add(settings: &RepoSettings, repository: &Repository) -> Result<IndexFile
 }
 
 /// `repo list`.
-pub fn list(settings: &RepoSettings) -> Result<Vec<Repository>> {
+pub fn list(settings: &RepoSettings) -> Result<Vec<Repository>, RepoError> {
     Ok(RepositoriesFile::load(settings)?.repositories)
 }
 
 /// `repo update`: refreshes every cached index (or only `names`); returns the names updated.
-pub fn update(settings: &RepoSettings, names: &[String]) -> Result<Vec<String>> {
+pub fn update(settings: &RepoSettings, names: &[String]) -> Result<Vec<String>, RepoError> {
     let file = RepositoriesFile::load(settings)?;
     for n in names {
         if file.get(n).is_none() {
-            return Err(RepoError::UnknownRepository { name: n.clone() }.into());
+            return Err(RepoError::UnknownRepository { name: n.clone() });
         }
     }
     let mut done = Vec::new();
@@ -338,15 +334,14 @@ pub fn update(settings: &RepoSettings, names: &[String]) -> Result<Vec<String>> 
 }
 
 /// `repo remove`: forgets the repository and its cached index.
-pub fn remove(settings: &RepoSettings, name: &str) -> Result<()> {
+pub fn remove(settings: &RepoSettings, name: &str) -> Result<(), RepoError> {
     let mut file = RepositoriesFile::load(settings)?;
     let before = file.repositories.len();
     file.repositories.retain(|r| r.name != name);
     if file.repositories.len() == before {
         return Err(RepoError::UnknownRepository {
             name: name.to_string(),
-        }
-        .into());
+        });
     }
     file.save(settings)?;
     let _ = std::fs::remove_file(settings.index_file(name));
@@ -354,7 +349,10 @@ pub fn remove(settings: &RepoSettings, name: &str) -> Result<()> {
 }
 
 /// The cached index of a named repository (fetched if it is not cached yet).
-pub fn cached_index(settings: &RepoSettings, name: &str) -> Result<(Repository, IndexFile)> {
+pub fn cached_index(
+    settings: &RepoSettings,
+    name: &str,
+) -> Result<(Repository, IndexFile), RepoError> {
     let file = RepositoriesFile::load(settings)?;
     let repo = file
         .get(name)

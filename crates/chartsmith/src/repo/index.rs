@@ -14,8 +14,8 @@ use super::error::RepoError;
 use crate::chart::Metadata;
 use crate::chart::loader::{self, LoadOptions};
 use crate::constraint::{Constraint, parse_version};
-use crate::error::{Error, Result};
 use crate::util::digest::sha256_hex;
+use crate::util::fs::IoError;
 use crate::util::parallel::parallel_map;
 
 /// Largest index file read for merging (64 MiB).
@@ -65,13 +65,12 @@ impl Default for IndexFile {
 impl IndexFile {
     /// Parses an index file's text (untrusted: bounded YAML, every entry validated; entries with
     /// an invalid name or version are dropped).
-    pub fn from_yaml(text: &str, file: &str) -> Result<IndexFile> {
-        let invalid = |reason: String| -> Error {
+    pub fn from_yaml(text: &str, file: &str) -> Result<IndexFile, RepoError> {
+        let invalid = |reason: String| -> RepoError {
             RepoError::InvalidIndex {
                 file: file.to_string(),
                 reason,
             }
-            .into()
         };
         if text.len() as u64 > MAX_INDEX_BYTES {
             return Err(invalid(format!("larger than {MAX_INDEX_BYTES} bytes")));
@@ -100,16 +99,15 @@ impl IndexFile {
     }
 
     /// Reads an index file from disk.
-    pub fn load(path: &Path) -> Result<IndexFile> {
-        let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    pub fn load(path: &Path) -> Result<IndexFile, RepoError> {
+        let meta = std::fs::metadata(path).map_err(|e| IoError::new(path, e))?;
         if meta.len() > MAX_INDEX_BYTES {
             return Err(RepoError::InvalidIndex {
                 file: path.display().to_string(),
                 reason: format!("larger than {MAX_INDEX_BYTES} bytes"),
-            }
-            .into());
+            });
         }
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = std::fs::read_to_string(path).map_err(|e| IoError::new(path, e))?;
         IndexFile::from_yaml(&text, &path.display().to_string())
     }
 
@@ -154,7 +152,7 @@ impl IndexFile {
 /// Builds the index of the chart archives in `dir` (`*.tgz` and `*/*.tgz`, as Helm looks). `url`
 /// prefixes each archive's path in `urls`; `merge` is an existing index whose entries are kept
 /// unless the directory has the same chart version (a missing file counts as empty).
-pub fn index(dir: &Path, url: Option<&str>, merge: Option<&Path>) -> Result<IndexFile> {
+pub fn index(dir: &Path, url: Option<&str>, merge: Option<&Path>) -> Result<IndexFile, RepoError> {
     let created = now();
     let mut index = IndexFile {
         generated: created.clone(),
@@ -163,8 +161,8 @@ pub fn index(dir: &Path, url: Option<&str>, merge: Option<&Path>) -> Result<Inde
     let paths = archives(dir)?;
     // Every archive is read, loaded (checked in full) and hashed, on all cores; the results are
     // then taken in directory order, so the first failing archive in that order is the error.
-    let loaded = parallel_map(&paths, |path| -> Result<(Metadata, String)> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let loaded = parallel_map(&paths, |path| -> Result<(Metadata, String), RepoError> {
+        let bytes = std::fs::read(path).map_err(|e| IoError::new(path, e))?;
         let chart =
             loader::load_archive(&bytes, &path.display().to_string(), &LoadOptions::default())?;
         Ok((chart.metadata, sha256_hex(&bytes)))
@@ -200,12 +198,12 @@ pub fn index(dir: &Path, url: Option<&str>, merge: Option<&Path>) -> Result<Inde
     Ok(index)
 }
 
-fn archives(dir: &Path) -> Result<Vec<PathBuf>> {
-    let read = |d: &Path| -> Result<Vec<std::fs::DirEntry>> {
+fn archives(dir: &Path) -> Result<Vec<PathBuf>, RepoError> {
+    let read = |d: &Path| -> Result<Vec<std::fs::DirEntry>, RepoError> {
         let mut list: Vec<_> = std::fs::read_dir(d)
-            .map_err(|e| Error::io(d, e))?
+            .map_err(|e| IoError::new(d, e))?
             .collect::<std::result::Result<_, _>>()
-            .map_err(|e| Error::io(d, e))?;
+            .map_err(|e| IoError::new(d, e))?;
         list.sort_by_key(|e| e.file_name());
         Ok(list)
     };
@@ -241,7 +239,7 @@ pub fn find_version<'a>(
     chart: &str,
     range: Option<&str>,
     repository: &str,
-) -> Result<&'a ChartVersion> {
+) -> Result<&'a ChartVersion, RepoError> {
     let versions = index
         .entries
         .get(chart)
@@ -258,14 +256,11 @@ pub fn find_version<'a>(
             parse_version(&v.metadata.version)
                 .is_ok_and(|ver| constraint.matches(&ver) && (!stable_only || ver.pre.is_empty()))
         })
-        .ok_or_else(|| {
-            RepoError::NoMatchingVersion {
-                chart: chart.to_string(),
-                repository: repository.to_string(),
-                range: range.unwrap_or("(latest stable)").to_string(),
-                seen: seen(versions.iter().map(|v| v.metadata.version.as_str())),
-            }
-            .into()
+        .ok_or_else(|| RepoError::NoMatchingVersion {
+            chart: chart.to_string(),
+            repository: repository.to_string(),
+            range: range.unwrap_or("(latest stable)").to_string(),
+            seen: seen(versions.iter().map(|v| v.metadata.version.as_str())),
         })
 }
 
