@@ -4,6 +4,8 @@
 //! panic-free on malformed input, bounds alias expansion with a budget (no billion-laughs) and can be
 //! told to read YAML 1.1 scalars (`yes`/`no`/`on`/`off` booleans, `0755` octal) the way Helm's
 //! go-yaml v2 does.
+//!
+//! May import: `goyaml`, `util` only (every module reads YAML).
 
 use serde_json::Value;
 

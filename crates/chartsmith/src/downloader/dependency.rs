@@ -6,8 +6,12 @@
 //! namespace (the chart is `oci://HOST/PATH/NAME`, its versions the repository's tags), or
 //! `@name` / `name` of a repository added with `repo add`. `update` picks the highest version
 //! satisfying each range, verifies downloads against the index's (or the registry manifest's)
-//! sha256 digest, and is recursive: a `file://` dependency's own dependencies are updated first. `build` installs exactly what `Chart.lock`
-//! pins, and refuses a lock whose digest no longer matches `Chart.yaml`.
+//! sha256 digest, and is recursive: a `file://` dependency's own dependencies are updated first.
+//! `build` installs exactly what `Chart.lock` pins, and refuses a lock whose digest no longer
+//! matches `Chart.yaml`.
+//!
+//! May import: `chart` (model, loader, package), `repo`, `registry`, [`super`]'s pull functions,
+//! `constraint`, `yaml`, `util`.
 
 use std::path::{Path, PathBuf};
 

@@ -2,8 +2,11 @@
 //!
 //! An index lists, per chart name, every packaged version, newest first by SemVer, with its
 //! `Chart.yaml` fields, the sha256 `digest` of the archive, its `urls` and when it was `created`.
-//! Archives are loaded as hostile input (see [`crate::chart::loader`]) and an index file read for merging
-//! is parsed with bounded YAML and size limits; invalid entries of it are dropped, as Helm drops them.
+//! Archives are loaded as hostile input (see [`crate::chart::loader`]) and an index file read for
+//! merging is parsed with bounded YAML and size limits; invalid entries of it are dropped, as Helm
+//! drops them.
+//!
+//! May import: `chart` (the model, the loader), `constraint`, `yaml`, `util`, the repo error.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -94,8 +94,8 @@
 //!   as in Helm; callers are expected to abandon it.
 
 //!
-//! The parser is [`parser`] (paths, lists and scalars, iterative); the `--set-json` values are read
-//! by [`json`], a small JSON reader that stops where Go's streaming decoder stops.
+//! The parser is in `parser.rs` (paths, lists and scalars, iterative); the `--set-json` values are
+//! read by `json.rs`, a small JSON reader that stops where Go's streaming decoder stops.
 //!
 //! May import: `util::merge` (the `{…}` argument form is deep-merged), `yaml` (value kind names).
 
