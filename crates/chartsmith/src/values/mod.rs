@@ -9,8 +9,8 @@
 //! The submodules: [`strvals`] parses the `--set` family, [`schema`] checks computed values
 //! against each chart's `values.schema.json`.
 //!
-//! May import: `chart` (the model), `util`, `yaml`, `constraint`, and `downloader::http` (a
-//! `-f https://…` file); never the renderer or the release layer.
+//! May import: `chart` (the model), `util`, `yaml`, `constraint`, `repo` (its error) and
+//! `downloader::http` (a `-f https://…` file); never the renderer or the release layer.
 
 pub mod schema;
 pub mod strvals;
