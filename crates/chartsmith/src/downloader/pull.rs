@@ -229,8 +229,58 @@ pub fn unpack(bytes: &[u8], source_name: &str, destination: &Path) -> Result<Pat
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::downloader::TlsOptions;
+    use crate::repo::{RepositoriesFile, add, list, remove};
     use crate::util::digest::hex;
     use sha2::{Digest, Sha256};
+
+    fn settings(dir: &Path) -> RepoSettings {
+        RepoSettings {
+            config_dir: dir.join("config"),
+            cache_dir: dir.join("cache"),
+            plain_http: false,
+            tls: TlsOptions::default(),
+        }
+    }
+
+    #[test]
+    fn repositories_file_round_trip_and_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = settings(dir.path());
+        assert!(list(&s).unwrap().is_empty());
+        let file = RepositoriesFile {
+            api_version: "v1".into(),
+            generated: String::new(),
+            repositories: vec![Repository {
+                name: "local".into(),
+                ..Repository::at("http://127.0.0.1:1")
+            }],
+        };
+        file.save(&s).unwrap();
+        assert_eq!(list(&s).unwrap(), file.repositories);
+        let repo = |name: &str, url: &str| Repository {
+            name: name.into(),
+            ..Repository::at(url)
+        };
+        assert!(add(&s, &repo("bad/name", "http://x")).is_err());
+        assert!(add(&s, &repo("ok", "ftp://x")).is_err());
+        let err = add(&s, &repo("ok", "https://me:hunter2@charts.example/x"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--username") && !err.contains("hunter2"),
+            "{err}"
+        );
+        let err = add(&s, &repo("local", "http://127.0.0.1:2"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("already exists"), "{err}");
+        assert!(remove(&s, "nope").is_err());
+        remove(&s, "local").unwrap();
+        assert!(list(&s).unwrap().is_empty());
+        assert!(fetch_chart(&s, "local/app", None).is_err());
+        assert!(fetch_chart(&s, "no-slash", None).is_err());
+    }
 
     #[test]
     fn digests_are_verified() {
