@@ -1,6 +1,6 @@
 //! Any bytes as a chart archive: a chart or a clear error, within the limits.
 #![no_main]
-use chartsmith::loader::{LoadOptions, load_archive};
+use chartsmith::chart::loader::{LoadOptions, load_archive};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -1,7 +1,7 @@
 //! Any `Chart.lock`: a lock or a clear error, within the YAML budget. What `dependency update`
 //! writes for a parsed lock reads back to the same lock, with the same requirements digest.
 #![no_main]
-use chartsmith::dependency::{hash_requirements, parse_lock};
+use chartsmith::downloader::dependency::{hash_requirements, parse_lock};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &str| {

@@ -3,7 +3,7 @@
 //! panic; a parsed reference prints back to itself; a manifest's chart layer is always a sha256
 //! digest within the size limit.
 #![no_main]
-use chartsmith::oci::{Manifest, Reference, chart_layer, parse_challenge};
+use chartsmith::registry::{Manifest, Reference, chart_layer, parse_challenge};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

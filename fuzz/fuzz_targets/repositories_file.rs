@@ -1,7 +1,7 @@
 //! Any `repositories.yaml`: a list of repositories or a clear error, within the YAML budget. What
 //! `save` writes for a parsed file reads back to the same file.
 #![no_main]
-use chartsmith::repositories::RepositoriesFile;
+use chartsmith::repo::RepositoriesFile;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &str| {

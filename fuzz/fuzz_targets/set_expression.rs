@@ -1,6 +1,6 @@
 //! Any `--set` family expression: an error or a value, never a panic.
 #![no_main]
-use chartsmith::strvals::{SetKind, parse};
+use chartsmith::values::strvals::{SetKind, parse};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &str| {

@@ -1,8 +1,8 @@
 //! Any template source rendered with small limits: output or an error, never a panic or a hang.
 #![no_main]
 use chartsmith::chart::File;
+use chartsmith::chart::loader::{LoadOptions, from_files};
 use chartsmith::engine::RenderLimits;
-use chartsmith::loader::{LoadOptions, from_files};
 use chartsmith::template::{TemplateOptions, template};
 use libfuzzer_sys::fuzz_target;
 

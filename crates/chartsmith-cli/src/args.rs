@@ -104,10 +104,10 @@ pub struct TlsFlags {
 impl TlsFlags {
     /// The library's options, with every file as an absolute path (so that a recorded
     /// repository keeps working from any directory).
-    pub fn options(&self) -> chartsmith::repositories::TlsOptions {
+    pub fn options(&self) -> chartsmith::downloader::TlsOptions {
         let absolute =
             |f: &Option<PathBuf>| f.clone().map(|f| std::path::absolute(&f).unwrap_or(f));
-        chartsmith::repositories::TlsOptions {
+        chartsmith::downloader::TlsOptions {
             ca_file: absolute(&self.ca_file),
             insecure_skip_tls_verify: self.insecure_skip_tls_verify,
             cert_file: absolute(&self.cert_file),
@@ -118,11 +118,11 @@ impl TlsFlags {
 
 impl RemoteFlags {
     /// The repository settings of the environment with these flags.
-    pub fn settings(&self) -> chartsmith::repositories::RepoSettings {
-        chartsmith::repositories::RepoSettings {
+    pub fn settings(&self) -> chartsmith::repo::RepoSettings {
+        chartsmith::repo::RepoSettings {
             plain_http: self.plain_http,
             tls: self.tls.options(),
-            ..chartsmith::repositories::RepoSettings::from_env()
+            ..chartsmith::repo::RepoSettings::from_env()
         }
     }
 }

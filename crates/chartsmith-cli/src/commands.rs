@@ -53,7 +53,7 @@ impl ValueFlags {
 }
 
 fn load(chart: &Path) -> Result<chartsmith::Chart> {
-    Ok(chartsmith::loader::load(chart)?)
+    Ok(chartsmith::chart::loader::load(chart)?)
 }
 
 pub(crate) fn out(text: &str) -> Result<()> {
@@ -194,7 +194,7 @@ fn run_values(args: ValuesArgs) -> Result<()> {
 }
 
 fn run_show(args: ShowArgs) -> Result<()> {
-    use chartsmith::show::{Part, show};
+    use chartsmith::chart::show::{Part, show};
     let path = args.source.local(&args.chart)?;
     let chart = load(Path::new(&path))?;
     let part = match args.what {
@@ -215,13 +215,13 @@ fn run_show(args: ShowArgs) -> Result<()> {
 }
 
 fn run_create(args: CreateArgs) -> Result<()> {
-    chartsmith::create::create(&args.name)?;
+    chartsmith::chart::create::create(&args.name)?;
     println!("Creating {}", args.name.display());
     Ok(())
 }
 
 fn run_package(args: PackageArgs) -> Result<()> {
-    let options = chartsmith::package::PackageOptions {
+    let options = chartsmith::chart::package::PackageOptions {
         destination: args.destination.clone(),
         version: args.version.clone(),
         app_version: args.app_version.clone(),
@@ -232,7 +232,7 @@ fn run_package(args: PackageArgs) -> Result<()> {
         for chart in &args.charts {
             crate::progress::spin(
                 format!("Updating the dependencies of {}", chart.display()),
-                || chartsmith::dependency::update(chart, &settings),
+                || chartsmith::downloader::dependency::update(chart, &settings),
             )
             .with_context(|| format!("updating the dependencies of {}", chart.display()))?;
         }
@@ -243,7 +243,10 @@ fn run_package(args: PackageArgs) -> Result<()> {
     for (chart, result) in args
         .charts
         .iter()
-        .zip(chartsmith::package::package_all(&args.charts, &options))
+        .zip(chartsmith::chart::package::package_all(
+            &args.charts,
+            &options,
+        ))
     {
         match result {
             Ok(path) => out(&format!(
@@ -286,18 +289,18 @@ pub(crate) fn resolve_chart_reference(
     let settings = remote.settings();
     if chart.starts_with("oci://") {
         let path = crate::progress::spin(format!("Fetching {chart}"), || {
-            chartsmith::repositories::locate(&settings, chart, version)
+            chartsmith::downloader::locate(&settings, chart, version)
         })?;
         return Ok(path.display().to_string());
     }
     if let Some((repo, name)) = chart.split_once('/')
         && !name.contains('/')
-        && chartsmith::repositories::RepositoriesFile::load(&settings)?
+        && chartsmith::repo::RepositoriesFile::load(&settings)?
             .get(repo)
             .is_some()
     {
         let path = crate::progress::spin(format!("Fetching {chart}"), || {
-            chartsmith::repositories::locate(&settings, chart, version)
+            chartsmith::downloader::locate(&settings, chart, version)
         })?;
         return Ok(path.display().to_string());
     }
@@ -305,7 +308,7 @@ pub(crate) fn resolve_chart_reference(
 }
 
 fn run_repo(command: RepoCommand) -> Result<()> {
-    use chartsmith::repositories as repos;
+    use chartsmith::repo as repos;
     let settings = repos::RepoSettings::from_env();
     match command {
         RepoCommand::Index(args) => run_repo_index(args),
@@ -369,7 +372,7 @@ fn run_repo(command: RepoCommand) -> Result<()> {
 }
 
 fn run_dependency(command: DependencyCommand) -> Result<()> {
-    use chartsmith::dependency;
+    use chartsmith::downloader::dependency;
     let settings = match &command {
         DependencyCommand::List(a) | DependencyCommand::Update(a) | DependencyCommand::Build(a) => {
             a.remote.settings()
@@ -413,7 +416,7 @@ fn run_dependency(command: DependencyCommand) -> Result<()> {
     }
 }
 
-fn report_lock(chart: &Path, lock: &chartsmith::dependency::Lock) -> Result<()> {
+fn report_lock(chart: &Path, lock: &chartsmith::downloader::dependency::Lock) -> Result<()> {
     let mut text = format!("Saving {} charts\n", lock.dependencies.len());
     for d in &lock.dependencies {
         text.push_str(&format!(
@@ -430,7 +433,7 @@ fn report_lock(chart: &Path, lock: &chartsmith::dependency::Lock) -> Result<()> 
 fn run_pull(args: PullArgs) -> Result<()> {
     let settings = args.remote.settings();
     let pulled = crate::progress::spin(format!("Pulling {}", args.chart), || {
-        chartsmith::repositories::pull(
+        chartsmith::downloader::pull(
             &settings,
             &args.chart,
             args.version.as_deref(),
@@ -456,10 +459,11 @@ fn run_pull(args: PullArgs) -> Result<()> {
 
 fn run_push(args: PushArgs) -> Result<()> {
     let settings = args.remote.settings();
-    let created =
-        chartsmith::oci::created_timestamp(std::env::var("SOURCE_DATE_EPOCH").ok().as_deref())?;
+    let created = chartsmith::registry::created_timestamp(
+        std::env::var("SOURCE_DATE_EPOCH").ok().as_deref(),
+    )?;
     let pushed = crate::progress::spin(format!("Pushing {}", args.archive.display()), || {
-        chartsmith::oci::push(&settings, &args.archive, &args.namespace, &created)
+        chartsmith::registry::push(&settings, &args.archive, &args.namespace, &created)
     })
     .with_context(|| format!("pushing {}", args.archive.display()))?;
     out(&format!(
@@ -479,20 +483,17 @@ fn run_registry(command: RegistryCommand) -> Result<()> {
                     anyhow::bail!("give the password with --password-stdin (or --password)")
                 }
             };
-            let credentials = chartsmith::oci::Credentials {
+            let credentials = chartsmith::registry::Credentials {
                 username: args.username,
                 password,
             };
             crate::progress::spin(format!("Logging in to {}", args.host), || {
-                chartsmith::oci::login(&settings, &args.host, &credentials)
+                chartsmith::registry::login(&settings, &args.host, &credentials)
             })?;
             out("Login Succeeded\n")
         }
         RegistryCommand::Logout(args) => {
-            chartsmith::oci::logout(
-                &chartsmith::repositories::RepoSettings::from_env(),
-                &args.host,
-            )?;
+            chartsmith::registry::logout(&chartsmith::repo::RepoSettings::from_env(), &args.host)?;
             out(&format!("Removing login credentials for {}\n", args.host))
         }
     }

@@ -23,7 +23,7 @@ pub fn run_lint(args: LintArgs) -> Result<()> {
     let mut text = String::new();
     for path in &args.charts {
         let local = args.source.local(path)?;
-        let chart = chartsmith::loader::load(Path::new(&local))?;
+        let chart = chartsmith::chart::loader::load(Path::new(&local))?;
         let report = lint(&chart, &user_values, &options)?;
         failures += report.failures(args.strict);
         for d in &report.diagnostics {

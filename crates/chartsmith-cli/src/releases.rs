@@ -446,7 +446,9 @@ fn print_release(r: &Release, format: Format, header: &str) -> Result<()> {
 impl DeployFlags {
     /// The chart, fetched and verified first when it is a `REPO/CHART` or `oci://` reference.
     fn load_chart(&self) -> Result<chartsmith::chart::Chart> {
-        Ok(chartsmith::loader::load(self.source.local(&self.chart)?)?)
+        Ok(chartsmith::chart::loader::load(
+            self.source.local(&self.chart)?,
+        )?)
     }
 
     fn options(

@@ -16,8 +16,8 @@
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 
-use chartsmith::loader::{LoadOptions, load_archive};
-use chartsmith::package::{PackageOptions, archive};
+use chartsmith::chart::loader::{LoadOptions, load_archive};
+use chartsmith::chart::package::{PackageOptions, archive};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 fn seed(name: &str) -> PathBuf {
@@ -64,7 +64,7 @@ fn index(c: &mut Criterion) {
                 version: Some(format!("1.0.{i}")),
                 ..PackageOptions::default()
             };
-            chartsmith::package::package(&seed(name), &options)
+            chartsmith::chart::package::package(&seed(name), &options)
                 .unwrap_or_else(|e| panic!("cannot package {name}: {e}"));
         }
         group.throughput(Throughput::Elements(n as u64));

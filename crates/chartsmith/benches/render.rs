@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use chartsmith::template::{TemplateOptions, template};
 use chartsmith::values::{self, Values};
-use chartsmith::{Chart, loader};
+use chartsmith::{Chart, chart::loader};
 use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };

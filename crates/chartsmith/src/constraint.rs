@@ -31,6 +31,8 @@
 //! Masterminds parses with regular expressions; the hand-written scanner below
 //! follows those expressions closely enough to accept and reject the same
 //! strings, oddities included (see the tests for the surprising ones).
+//!
+//! May import: nothing of the crate.
 
 use std::cmp::Ordering;
 use std::fmt;

@@ -1,4 +1,9 @@
-//! The library's error type.
+//! The crate-level error: one variant per module error, for calls that span modules (the CLI, the
+//! release actions, the renderer). Each module returns its own error type (`LoadError`,
+//! `ValuesError`, `RepoError`, ...); `?` turns any of them into an [`Error`].
+//!
+//! May import: every module's error type; no module below `action`/`template`/`engine`/`lint`
+//! imports this file.
 
 use std::path::PathBuf;
 
@@ -24,10 +29,10 @@ pub enum Error {
     Metadata(#[from] crate::chart::MetadataError),
     /// A chart could not be loaded (layout, archive, limits).
     #[error(transparent)]
-    Load(#[from] crate::loader::LoadError),
+    Load(#[from] crate::chart::loader::LoadError),
     /// A `--set` family expression is malformed.
     #[error(transparent)]
-    Set(#[from] crate::strvals::ParseError),
+    Set(#[from] crate::values::strvals::ParseError),
     /// A version constraint is malformed.
     #[error(transparent)]
     Constraint(#[from] crate::constraint::ConstraintError),
@@ -39,10 +44,10 @@ pub enum Error {
     Template(#[from] crate::template::TemplateError),
     /// `create` failed.
     #[error(transparent)]
-    Create(#[from] crate::create::CreateError),
+    Create(#[from] crate::chart::create::CreateError),
     /// Values violate a `values.schema.json`, or a schema is unusable.
     #[error(transparent)]
-    Schema(#[from] crate::schema::SchemaError),
+    Schema(#[from] crate::values::schema::SchemaError),
     /// A template failed to parse or render.
     #[error(transparent)]
     Render(#[from] crate::engine::RenderError),
@@ -57,23 +62,26 @@ pub enum Error {
     Lint(#[from] crate::lint::LintError),
     /// A chart could not be packaged.
     #[error(transparent)]
-    Package(#[from] crate::package::PackageError),
+    Package(#[from] crate::chart::package::PackageError),
     /// A repository index could not be built or read.
     #[error(transparent)]
     Repo(#[from] crate::repo::RepoError),
     /// Dependencies could not be resolved, vendored or checked.
     #[error(transparent)]
-    Dependency(#[from] crate::dependency::DependencyError),
+    Dependency(#[from] crate::downloader::dependency::DependencyError),
     /// An OCI reference, registry or artifact was unusable.
     #[error(transparent)]
-    Oci(#[from] crate::oci::OciError),
+    Registry(#[from] crate::registry::RegistryError),
+    /// A chart could not be pulled.
+    #[error(transparent)]
+    Pull(#[from] crate::downloader::PullError),
 }
 
-impl Error {
-    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
+impl From<crate::util::fs::IoError> for Error {
+    fn from(e: crate::util::fs::IoError) -> Error {
         Error::Io {
-            path: path.into(),
-            source,
+            path: e.path,
+            source: e.source,
         }
     }
 }

@@ -7,6 +7,8 @@
 //! literal blocks with `|-`/`|+` chomping, long scalars folded at column 80, and numbers printed
 //! as Go prints them after a JSON round trip. So it is written by hand, following libyaml's
 //! `yaml_emitter_analyze_scalar`, `select_scalar_style` and the scalar writers.
+//!
+//! May import: nothing of the crate.
 
 use serde_json::Value;
 

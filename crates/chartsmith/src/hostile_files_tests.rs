@@ -2,9 +2,9 @@
 //! `repositories.yaml`, `Chart.lock`), the properties their fuzz targets check
 //! (`fuzz/fuzz_targets/{repo_index,repositories_file,chart_lock}.rs`).
 
-use crate::dependency::{hash_requirements, parse_lock};
+use crate::downloader::dependency::{hash_requirements, parse_lock};
 use crate::repo::IndexFile;
-use crate::repositories::RepositoriesFile;
+use crate::repo::RepositoriesFile;
 
 /// Nine aliases of nine aliases … : 9^8 nodes if expanded.
 fn alias_bomb(prefix: &str) -> String {
@@ -19,7 +19,7 @@ fn alias_bomb(prefix: &str) -> String {
     src
 }
 
-fn lock_text(lock: &crate::dependency::Lock) -> String {
+fn lock_text(lock: &crate::downloader::dependency::Lock) -> String {
     crate::yaml::to_string(&serde_json::to_value(lock).unwrap())
 }
 

@@ -5,7 +5,9 @@
 //! values file and a `--set` expression:
 //!
 //! ```
-//! use chartsmith::{loader, strvals, values::ValueOptions, template::{template, TemplateOptions}};
+//! use chartsmith::chart::loader;
+//! use chartsmith::template::{TemplateOptions, template};
+//! use chartsmith::values::{ValueOptions, strvals};
 //! # let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/charts/doctest");
 //! let chart = loader::load(dir)?;
 //! let options = ValueOptions {
@@ -20,30 +22,47 @@
 //! # let _ = strvals::SetKind::Set;
 //! # Ok::<(), chartsmith::Error>(())
 //! ```
+//!
+//! # Modules
+//!
+//! The layout follows Helm's packages. A module may import the ones listed for it, never one that
+//! imports it back (the import graph between files has no cycle of more than three files):
+//!
+//! | Module | Holds | May import |
+//! |---|---|---|
+//! | [`chart`] | the model (`Chart`, `Metadata`), [`chart::loader`], [`chart::create`], [`chart::package`], [`chart::show`] | `values::schema` (package), `yaml`, `constraint`, `util` |
+//! | [`values`] | coalescing and computing values, [`values::strvals`] (`--set`), [`values::schema`] | `chart`, `downloader::http` (`-f URL`), `yaml`, `constraint`, `util` |
+//! | [`repo`] | `index.yaml`, `repositories.yaml`, `repo add\|list\|update\|remove` | `chart`, `downloader::http`, `yaml`, `constraint`, `util` |
+//! | [`registry`] | OCI references, artifacts, credentials, authentication, the HTTP client | `chart`, `repo`, `downloader::http`, `constraint`, `util` |
+//! | [`downloader`] | `pull`, [`downloader::dependency`] (`Chart.lock`, vendoring), the shared HTTP agent | `chart`, `repo`, `registry`, `constraint`, `yaml`, `util` |
+//! | [`engine`], [`template`], [`manifest`], [`lint`] | rendering and checking manifests | the modules above |
+//! | [`release`], [`storage`], [`cluster`], [`action`], [`diff`] | releases and their store, the verbs | the modules above |
+//! | [`yaml`], [`constraint`] | YAML with Helm's rules, SemVer constraints | `util` only |
+//!
+//! # Errors
+//!
+//! Each module returns its own error ([`chart::loader::LoadError`], [`values::ValuesError`],
+//! [`repo::RepoError`], [`registry::RegistryError`], ...), which names the file, key or reference
+//! it is about and wraps the errors of the modules it calls. [`Error`] has one variant per module
+//! error, so `?` turns any of them into it, for code (such as a CLI) that calls several modules.
 
 pub mod action;
 pub mod chart;
 pub mod cluster;
 pub mod constraint;
-pub mod create;
-pub mod dependency;
 pub mod diff;
+pub mod downloader;
 pub mod engine;
 mod error;
 mod goyaml;
 pub mod lint;
-pub mod loader;
 pub mod manifest;
-pub mod oci;
-pub mod package;
+pub mod registry;
 pub mod release;
 pub mod repo;
-pub mod repositories;
-pub mod schema;
-pub mod show;
 pub mod storage;
-pub mod strvals;
 pub mod template;
+mod util;
 pub mod values;
 pub mod yaml;
 
@@ -52,3 +71,4 @@ mod hostile_files_tests;
 
 pub use chart::{Chart, Metadata};
 pub use error::{Error, Result};
+pub use util::fs::IoError;

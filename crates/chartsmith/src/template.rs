@@ -188,7 +188,7 @@ pub fn template(
     check_kube_version(chart, &options.capabilities)?;
     let computed = values::compute(chart, user_values)?;
     if !options.skip_schema_validation {
-        crate::schema::validate(&computed)?;
+        crate::values::schema::validate(&computed)?;
     }
     let files = engine::render(
         &computed.chart,

@@ -4,11 +4,13 @@
 //! panic-free on malformed input, bounds alias expansion with a budget (no billion-laughs) and can be
 //! told to read YAML 1.1 scalars (`yes`/`no`/`on`/`off` booleans, `0755` octal) the way Helm's
 //! go-yaml v2 does.
+//!
+//! May import: `goyaml`, `util` only (every module reads YAML).
 
 use serde_json::Value;
 
 /// A YAML syntax or structure error, with the location rendered by the parser.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{file}: {message}")]
 pub struct YamlError {
     /// The file (or source description) being read.
@@ -143,7 +145,7 @@ pub fn map_from_str(source: &str, file: &str) -> Result<serde_json::Map<String, 
     for doc in docs {
         match doc {
             Value::Null => {}
-            Value::Object(map) => merged = crate::values::merge_maps(merged, map),
+            Value::Object(map) => merged = crate::util::merge::merge_maps(merged, map),
             other => {
                 return Err(YamlError {
                     file: file.to_string(),

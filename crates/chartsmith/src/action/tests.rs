@@ -5,13 +5,14 @@ use super::*;
 use crate::cluster::testing::FakeCluster;
 use crate::cluster::{DirectoryCluster, Target};
 use crate::storage::{LocalDriver, MemoryDriver};
+use crate::values::strvals;
 
 fn chart(version: &str) -> Chart {
     let file = |name: &str, text: &str| crate::chart::File {
         name: name.into(),
         data: text.as_bytes().to_vec(),
     };
-    crate::loader::from_files(
+    crate::chart::loader::from_files(
         vec![
             file(
                 "Chart.yaml",
@@ -33,7 +34,7 @@ fn chart(version: &str) -> Chart {
             file("templates/NOTES.txt", "Installed {{ Release.Name }}."),
         ],
         "app",
-        &crate::loader::LoadOptions::default(),
+        &crate::chart::loader::LoadOptions::default(),
     )
     .unwrap()
 }
@@ -45,7 +46,7 @@ fn clock() -> Timestamp {
 fn values(pairs: &str) -> Values {
     let mut v = Values::new();
     for expression in pairs.split(',').filter(|p| !p.is_empty()) {
-        crate::strvals::parse_into(expression, crate::strvals::SetKind::Set, &mut v).unwrap();
+        strvals::parse_into(expression, strvals::SetKind::Set, &mut v).unwrap();
     }
     v
 }

@@ -1,7 +1,7 @@
 //! Engine behaviour on in-memory charts.
 
 use crate::chart::File;
-use crate::loader::{LoadOptions, from_files};
+use crate::chart::loader::{LoadOptions, from_files};
 use crate::template::{Rendered, TemplateOptions, template};
 
 fn chart(files: &[(&str, &str)]) -> crate::Chart {

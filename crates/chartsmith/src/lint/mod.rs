@@ -10,7 +10,7 @@
 //! Custom resources are validated against the `openAPIV3Schema` of the CRDs the chart ships.
 //!
 //! ```
-//! use chartsmith::{loader, lint::{lint, LintOptions}};
+//! use chartsmith::{chart::loader, lint::{lint, LintOptions}};
 //! # let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/charts/doctest");
 //! let chart = loader::load(dir)?;
 //! let report = lint(&chart, &Default::default(), &LintOptions::default())?;

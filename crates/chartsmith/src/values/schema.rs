@@ -6,6 +6,8 @@
 //! `jsonschema` crate is built without its HTTP and file retrievers, so such a schema is an error
 //! that says so. A violation names the values path, the rule and the offending value, except under
 //! keys that look like credentials, whose values are never printed.
+//!
+//! May import: the chart model and [`super`] (computed values).
 
 use serde_json::Value;
 
@@ -174,7 +176,7 @@ fn pointer_to_path(pointer: &str) -> String {
 mod tests {
     use super::*;
     use crate::chart::File;
-    use crate::loader::{LoadOptions, from_files};
+    use crate::chart::loader::{LoadOptions, from_files};
 
     fn computed(schema: &str, values: &str, set: &[&str]) -> Computed {
         let files = vec![

@@ -6,20 +6,28 @@
 //! namespace (the chart is `oci://HOST/PATH/NAME`, its versions the repository's tags), or
 //! `@name` / `name` of a repository added with `repo add`. `update` picks the highest version
 //! satisfying each range, verifies downloads against the index's (or the registry manifest's)
-//! sha256 digest, and is recursive: a `file://` dependency's own dependencies are updated first. `build` installs exactly what `Chart.lock`
-//! pins, and refuses a lock whose digest no longer matches `Chart.yaml`.
+//! sha256 digest, and is recursive: a `file://` dependency's own dependencies are updated first.
+//! `build` installs exactly what `Chart.lock` pins, and refuses a lock whose digest no longer
+//! matches `Chart.yaml`.
+//!
+//! May import: `chart` (model, loader, package), `repo`, `registry`, [`super`]'s pull functions,
+//! `constraint`, `yaml`, `util`.
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::chart::{Dependency, Metadata};
-use crate::constraint::{Constraint, parse_version};
-use crate::error::{Error, Result};
-use crate::loader::{self, LoadOptions};
-use crate::package::{PackageOptions, archive, source_date_epoch};
+use super::download_chart;
+use crate::chart::loader::{self, LoadError, LoadOptions};
+use crate::chart::package::{PackageError, PackageOptions, archive, source_date_epoch};
+use crate::chart::{Dependency, Metadata, MetadataError};
+use crate::constraint::{Constraint, ConstraintError, parse_version};
+use crate::registry::RegistryError;
+use crate::repo::{self as repositories, RepoSettings};
 use crate::repo::{IndexFile, RepoError};
-use crate::repositories::{self, RepoSettings};
+use crate::util::digest::digest_of;
+use crate::util::fs::{IoError, WriteOptions, write_atomic_creating_dirs};
+use crate::yaml::YamlError;
 
 /// How deep `file://` dependencies may nest.
 const MAX_DEPTH: usize = 16;
@@ -56,6 +64,31 @@ pub enum DependencyError {
         /// The dependency.
         dependency: String,
     },
+    /// A file (`Chart.yaml`, `Chart.lock`, an archive under `charts/`) could not be read or
+    /// written.
+    #[error(transparent)]
+    Io(#[from] IoError),
+    /// `Chart.lock` is not valid YAML.
+    #[error(transparent)]
+    Yaml(#[from] YamlError),
+    /// A `Chart.yaml` is invalid.
+    #[error(transparent)]
+    Metadata(#[from] MetadataError),
+    /// A downloaded or vendored chart could not be loaded.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// A version range is malformed.
+    #[error(transparent)]
+    Constraint(#[from] ConstraintError),
+    /// A `file://` dependency could not be packaged.
+    #[error(transparent)]
+    Package(#[from] PackageError),
+    /// A repository, its index or a download was unusable, or no version satisfies a range.
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+    /// An `oci://` dependency could not be fetched.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
 }
 
 /// Helm's `Chart.lock`.
@@ -102,108 +135,35 @@ pub struct Status {
 /// Helm's `HashReq`: `"sha256:" + sha256(json([requirements, locked]))`, with Go's JSON encoding
 /// of `chart.Dependency` (field order, `omitempty`, HTML escaping).
 pub fn hash_requirements(requirements: &[Dependency], locked: &[LockedDependency]) -> String {
-    let req: Vec<serde_json::Value> = requirements.iter().map(go_json).collect();
-    let lock: Vec<serde_json::Value> = locked
+    let req: Vec<String> = requirements.iter().map(Dependency::to_go_json).collect();
+    let lock: Vec<String> = locked
         .iter()
         .map(|l| {
-            let d = Dependency {
+            Dependency {
                 name: l.name.clone(),
                 version: Some(l.version.clone()),
                 repository: Some(l.repository.clone()),
                 ..Dependency::default()
-            };
-            go_json(&d)
+            }
+            .to_go_json()
         })
         .collect();
     let mut text = String::from("[[");
-    text.push_str(&req.iter().map(go_text).collect::<Vec<_>>().join(","));
+    text.push_str(&req.join(","));
     text.push_str("],[");
-    text.push_str(&lock.iter().map(go_text).collect::<Vec<_>>().join(","));
+    text.push_str(&lock.join(","));
     text.push_str("]]");
-    crate::oci::digest_of(text.as_bytes())
+    digest_of(text.as_bytes())
 }
 
-/// A dependency as Go marshals Helm's `chart.Dependency` (kept as ordered pairs).
-pub(crate) fn go_json(d: &Dependency) -> serde_json::Value {
-    let mut fields: Vec<(String, serde_json::Value)> = vec![("name".into(), d.name.clone().into())];
-    if let Some(v) = d.version.as_deref().filter(|v| !v.is_empty()) {
-        fields.push(("version".into(), v.into()));
-    }
-    fields.push((
-        "repository".into(),
-        d.repository.clone().unwrap_or_default().into(),
-    ));
-    if let Some(c) = d.condition.as_deref().filter(|c| !c.is_empty()) {
-        fields.push(("condition".into(), c.into()));
-    }
-    if !d.tags.is_empty() {
-        fields.push(("tags".into(), d.tags.clone().into()));
-    }
-    if d.enabled == Some(true) {
-        fields.push(("enabled".into(), true.into()));
-    }
-    if !d.import_values.is_empty() {
-        fields.push(("import-values".into(), d.import_values.clone().into()));
-    }
-    if let Some(a) = d.alias.as_deref().filter(|a| !a.is_empty()) {
-        fields.push(("alias".into(), a.into()));
-    }
-    serde_json::Value::Array(
-        fields
-            .into_iter()
-            .map(|(k, v)| serde_json::Value::Array(vec![k.into(), v]))
-            .collect(),
-    )
-}
-
-/// Go's `json.Marshal` text of a [`go_json`] value: fields in order, map keys sorted, `<`, `>`
-/// and `&` escaped.
-pub(crate) fn go_text(fields: &serde_json::Value) -> String {
-    let mut out = String::from("{");
-    let pairs = fields.as_array().cloned().unwrap_or_default();
-    let parts: Vec<String> = pairs
-        .iter()
-        .map(|p| format!("{}:{}", encode(&p[0]), encode(&sorted(&p[1]))))
-        .collect();
-    out.push_str(&parts.join(","));
-    out.push('}');
-    out
-}
-
-fn sorted(v: &serde_json::Value) -> serde_json::Value {
-    match v {
-        serde_json::Value::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            let mut out = serde_json::Map::new();
-            for k in keys {
-                out.insert(k.clone(), sorted(&m[k]));
-            }
-            serde_json::Value::Object(out)
-        }
-        serde_json::Value::Array(a) => serde_json::Value::Array(a.iter().map(sorted).collect()),
-        other => other.clone(),
-    }
-}
-
-pub(crate) fn encode(v: &serde_json::Value) -> String {
-    serde_json::to_string(v)
-        .unwrap_or_default()
-        .replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026")
-        .replace('\u{2028}', "\\u2028")
-        .replace('\u{2029}', "\\u2029")
-}
-
-fn read_metadata(chart_dir: &Path) -> Result<Metadata> {
+fn read_metadata(chart_dir: &Path) -> Result<Metadata, DependencyError> {
     let path = chart_dir.join("Chart.yaml");
-    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-    Metadata::from_yaml(&text, &path.display().to_string())
+    let text = std::fs::read_to_string(&path).map_err(|e| IoError::new(&path, e))?;
+    Ok(Metadata::from_yaml(&text, &path.display().to_string())?)
 }
 
 /// `dependency list`: each dependency of `Chart.yaml` with its status in `charts/`.
-pub fn list(chart_dir: &Path) -> Result<Vec<Status>> {
+pub fn list(chart_dir: &Path) -> Result<Vec<Status>, DependencyError> {
     let metadata = read_metadata(chart_dir)?;
     let mut vendored = Vec::new();
     if let Ok(entries) = std::fs::read_dir(chart_dir.join("charts")) {
@@ -257,11 +217,15 @@ struct Resolved {
 
 /// `dependency update`: resolves every dependency's range, vendors the archives into `charts/`
 /// and writes `Chart.lock`. Recursive for `file://` dependencies.
-pub fn update(chart_dir: &Path, settings: &RepoSettings) -> Result<Lock> {
+pub fn update(chart_dir: &Path, settings: &RepoSettings) -> Result<Lock, DependencyError> {
     update_inner(chart_dir, settings, 0)
 }
 
-fn update_inner(chart_dir: &Path, settings: &RepoSettings, depth: usize) -> Result<Lock> {
+fn update_inner(
+    chart_dir: &Path,
+    settings: &RepoSettings,
+    depth: usize,
+) -> Result<Lock, DependencyError> {
     let metadata = read_metadata(chart_dir)?;
     let mut resolved = Vec::new();
     for d in &metadata.dependencies {
@@ -271,7 +235,7 @@ fn update_inner(chart_dir: &Path, settings: &RepoSettings, depth: usize) -> Resu
 }
 
 /// `dependency build`: vendors exactly the versions `Chart.lock` pins (none: like `update`).
-pub fn build(chart_dir: &Path, settings: &RepoSettings) -> Result<Lock> {
+pub fn build(chart_dir: &Path, settings: &RepoSettings) -> Result<Lock, DependencyError> {
     let lock_path = chart_dir.join("Chart.lock");
     if !lock_path.exists() {
         return update(chart_dir, settings);
@@ -283,8 +247,7 @@ pub fn build(chart_dir: &Path, settings: &RepoSettings) -> Result<Lock> {
         return Err(DependencyError::Lock {
             chart,
             reason: "Chart.lock is out of sync with the dependencies of Chart.yaml (run `chartsmith dependency update`)".into(),
-        }
-        .into());
+        });
     }
     let mut resolved = Vec::new();
     for l in &lock.dependencies {
@@ -305,20 +268,17 @@ pub fn build(chart_dir: &Path, settings: &RepoSettings) -> Result<Lock> {
 }
 
 /// Reads a `Chart.lock`.
-pub fn read_lock(path: &Path) -> Result<Lock> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+pub fn read_lock(path: &Path) -> Result<Lock, DependencyError> {
+    let text = std::fs::read_to_string(path).map_err(|e| IoError::new(path, e))?;
     parse_lock(&text, &path.display().to_string())
 }
 
 /// Parses a `Chart.lock`'s text (untrusted: bounded YAML); `name` names it in errors.
-pub fn parse_lock(text: &str, name: &str) -> Result<Lock> {
+pub fn parse_lock(text: &str, name: &str) -> Result<Lock, DependencyError> {
     let value = crate::yaml::from_str(text, name)?;
-    serde_json::from_value(value).map_err(|e| {
-        DependencyError::Lock {
-            chart: name.to_string(),
-            reason: format!("invalid Chart.lock: {e}"),
-        }
-        .into()
+    serde_json::from_value(value).map_err(|e| DependencyError::Lock {
+        chart: name.to_string(),
+        reason: format!("invalid Chart.lock: {e}"),
     })
 }
 
@@ -327,9 +287,9 @@ fn install(
     metadata: &Metadata,
     resolved: Vec<Resolved>,
     write_lock: bool,
-) -> Result<Lock> {
+) -> Result<Lock, DependencyError> {
     let charts = chart_dir.join("charts");
-    std::fs::create_dir_all(&charts).map_err(|e| Error::io(&charts, e))?;
+    std::fs::create_dir_all(&charts).map_err(|e| IoError::new(&charts, e))?;
     // Archives of these dependencies at other versions are stale.
     if let Ok(entries) = std::fs::read_dir(&charts) {
         for entry in entries.flatten() {
@@ -347,7 +307,7 @@ fn install(
         }
     }
     for r in &resolved {
-        repositories::write_file(&charts.join(&r.file_name), &r.bytes)?;
+        write_atomic_creating_dirs(&charts.join(&r.file_name), &r.bytes, WriteOptions::DURABLE)?;
     }
     let locked: Vec<LockedDependency> = resolved.into_iter().map(|r| r.locked).collect();
     let lock = Lock {
@@ -359,7 +319,11 @@ fn install(
         let text = serde_json::to_value(&lock)
             .map(|v| crate::yaml::to_string(&v))
             .unwrap_or_default();
-        repositories::write_file(&chart_dir.join("Chart.lock"), text.as_bytes())?;
+        write_atomic_creating_dirs(
+            &chart_dir.join("Chart.lock"),
+            text.as_bytes(),
+            WriteOptions::DURABLE,
+        )?;
     }
     Ok(lock)
 }
@@ -372,7 +336,7 @@ fn resolve(
     pinned: Option<&LockedDependency>,
     settings: &RepoSettings,
     depth: usize,
-) -> Result<Resolved> {
+) -> Result<Resolved, DependencyError> {
     let chart = chart_dir.display().to_string();
     let repository = d.repository.clone().unwrap_or_default();
     let range = match pinned {
@@ -385,14 +349,13 @@ fn resolve(
     };
     let constraint = Constraint::parse(&range)?;
     if let Some(local) = repository.strip_prefix("file://") {
-        let local_error = |reason: String| -> Error {
+        let local_error = |reason: String| -> DependencyError {
             DependencyError::Local {
                 chart: chart.clone(),
                 dependency: d.name.clone(),
                 repository: repository.clone(),
                 reason,
             }
-            .into()
         };
         let dir = local_dir(chart_dir, local).map_err(local_error)?;
         if depth >= MAX_DEPTH {
@@ -443,12 +406,11 @@ fn resolve(
         return Err(DependencyError::NoRepository {
             chart,
             dependency: d.name.clone(),
-        }
-        .into());
+        });
     }
     let (downloaded, loaded) = if repository.starts_with("oci://") {
         let reference = format!("{}/{}", repository.trim_end_matches('/'), d.name);
-        let fetched = crate::oci::fetch_chart(settings, &reference, Some(&range))?;
+        let fetched = crate::registry::fetch_chart(settings, &reference, Some(&range))?;
         let resolved = Resolved {
             locked: LockedDependency {
                 name: d.name.clone(),
@@ -463,7 +425,7 @@ fn resolve(
     } else {
         let (repo, index) = repository_index(&repository, settings)?;
         let version = repositories::find_version(&index, &d.name, Some(&range), &repo.url)?;
-        let (bytes, loaded) = repositories::download_chart(&repo, version)?;
+        let (bytes, loaded) = download_chart(&repo, version)?;
         let resolved = Resolved {
             locked: LockedDependency {
                 name: d.name.clone(),
@@ -477,7 +439,7 @@ fn resolve(
         (resolved, loaded)
     };
     let mut downloaded = downloaded;
-    downloaded.locked.digest = crate::oci::digest_of(&downloaded.bytes);
+    downloaded.locked.digest = digest_of(&downloaded.bytes);
     if let Some(expected) = pinned.map(|l| l.digest.as_str()).filter(|d| !d.is_empty())
         && expected != downloaded.locked.digest
     {
@@ -485,10 +447,12 @@ fn resolve(
             chart,
             reason: format!(
                 "`{}` {} from {} is not the archive Chart.lock pinned ({expected} then, {} now): the repository changed it; check why, then run `chartsmith dependency update`",
-                d.name, downloaded.locked.version, downloaded.locked.repository, downloaded.locked.digest
+                d.name,
+                downloaded.locked.version,
+                downloaded.locked.repository,
+                downloaded.locked.digest
             ),
-        }
-        .into());
+        });
     }
     complete_archive(downloaded, &loaded, settings, depth)
 }
@@ -503,7 +467,7 @@ fn complete_archive(
     chart: &crate::chart::Chart,
     settings: &RepoSettings,
     depth: usize,
-) -> Result<Resolved> {
+) -> Result<Resolved, DependencyError> {
     let missing: Vec<&Dependency> = chart
         .metadata
         .dependencies
@@ -513,14 +477,13 @@ fn complete_archive(
     if missing.is_empty() {
         return Ok(resolved);
     }
-    let local_error = |d: &Dependency, reason: String| -> Error {
+    let local_error = |d: &Dependency, reason: String| -> DependencyError {
         DependencyError::Local {
             chart: resolved.file_name.clone(),
             dependency: d.name.clone(),
             repository: d.repository.clone().unwrap_or_default(),
             reason,
         }
-        .into()
     };
     if depth >= MAX_DEPTH {
         return Err(local_error(
@@ -557,7 +520,8 @@ fn complete_archive(
         added.push((format!("charts/{}", sub.file_name), sub.bytes));
     }
     let mtime = source_date_epoch(std::env::var("SOURCE_DATE_EPOCH").ok().as_deref())?;
-    let bytes = crate::package::add_to_archive(&resolved.bytes, &resolved.file_name, added, mtime)?;
+    let bytes =
+        crate::chart::package::add_to_archive(&resolved.bytes, &resolved.file_name, added, mtime)?;
     Ok(Resolved { bytes, ..resolved })
 }
 
@@ -567,7 +531,7 @@ fn complete_archive(
 fn repository_index(
     repository: &str,
     settings: &RepoSettings,
-) -> Result<(repositories::Repository, IndexFile)> {
+) -> Result<(repositories::Repository, IndexFile), DependencyError> {
     if repository.starts_with("http://") || repository.starts_with("https://") {
         let repo = repositories::RepositoriesFile::load(settings)?
             .repositories
@@ -581,7 +545,7 @@ fn repository_index(
         .strip_prefix('@')
         .or_else(|| repository.strip_prefix("alias:"))
         .unwrap_or(repository);
-    repositories::cached_index(settings, name)
+    Ok(repositories::cached_index(settings, name)?)
 }
 
 /// The directory of a `file://` dependency; it must stay inside the directory holding the chart.
@@ -612,7 +576,7 @@ fn local_dir(chart_dir: &Path, local: &str) -> std::result::Result<PathBuf, Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::repo::hex;
+    use crate::util::digest::hex;
     use sha2::{Digest, Sha256};
 
     fn write(dir: &Path, name: &str, text: &str) {

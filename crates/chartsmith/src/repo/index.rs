@@ -2,18 +2,24 @@
 //!
 //! An index lists, per chart name, every packaged version, newest first by SemVer, with its
 //! `Chart.yaml` fields, the sha256 `digest` of the archive, its `urls` and when it was `created`.
-//! Archives are loaded as hostile input (see [`crate::loader`]) and an index file read for merging
-//! is parsed with bounded YAML and size limits; invalid entries of it are dropped, as Helm drops them.
+//! Archives are loaded as hostile input (see [`crate::chart::loader`]) and an index file read for
+//! merging is parsed with bounded YAML and size limits; invalid entries of it are dropped, as Helm
+//! drops them.
+//!
+//! May import: `chart` (the model, the loader), `constraint`, `yaml`, `util`, the repo error.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
+use super::error::RepoError;
 use crate::chart::Metadata;
-use crate::error::{Error, Result};
-use crate::loader::{self, LoadOptions};
+use crate::chart::loader::{self, LoadOptions};
+use crate::constraint::{Constraint, parse_version};
+use crate::util::digest::sha256_hex;
+use crate::util::fs::IoError;
+use crate::util::parallel::parallel_map;
 
 /// Largest index file read for merging (64 MiB).
 pub const MAX_INDEX_BYTES: u64 = 64 << 20;
@@ -49,82 +55,6 @@ pub struct ChartVersion {
     pub digest: String,
 }
 
-/// Why an index could not be built or read.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum RepoError {
-    /// An index file is unusable.
-    #[error("{file}: invalid repository index: {reason}")]
-    InvalidIndex {
-        /// The index file.
-        file: String,
-        /// What is wrong.
-        reason: String,
-    },
-    /// A repository (or an archive it lists) could not be fetched.
-    #[error("repository {url} is unreachable: {reason}")]
-    Unreachable {
-        /// The URL that was requested.
-        url: String,
-        /// What went wrong.
-        reason: String,
-    },
-    /// A downloaded archive does not have the digest its index promises.
-    #[error(
-        "{url}: digest mismatch: the index says sha256:{expected}, the download is sha256:{actual}"
-    )]
-    DigestMismatch {
-        /// The archive's URL.
-        url: String,
-        /// The digest of the index.
-        expected: String,
-        /// The digest of the downloaded bytes.
-        actual: String,
-    },
-    /// No repository of that name is configured.
-    #[error("no repository named `{name}` (add it with `chartsmith repo add {name} URL`)")]
-    UnknownRepository {
-        /// The repository name.
-        name: String,
-    },
-    /// A repository of that name already exists with another URL, or the name is invalid.
-    #[error("repository `{name}`: {reason}")]
-    InvalidRepository {
-        /// The repository name.
-        name: String,
-        /// What is wrong.
-        reason: String,
-    },
-    /// The index has no chart of that name.
-    #[error("chart `{chart}` not found in repository {repository}")]
-    ChartNotFound {
-        /// The chart name.
-        chart: String,
-        /// The repository (name or URL).
-        repository: String,
-    },
-    /// No version of the chart satisfies the range.
-    #[error(
-        "chart `{chart}` in {repository}: no version satisfies `{range}` (versions seen: {seen})"
-    )]
-    NoMatchingVersion {
-        /// The chart name.
-        chart: String,
-        /// The repository (name, URL or directory).
-        repository: String,
-        /// The version range.
-        range: String,
-        /// The versions that were considered.
-        seen: String,
-    },
-    /// Chartsmith was built without the `http` feature.
-    #[error("{url}: this build of chartsmith has no HTTP support (enable the `http` feature)")]
-    NoHttp {
-        /// The URL that was requested.
-        url: String,
-    },
-}
-
 impl Default for IndexFile {
     fn default() -> Self {
         IndexFile {
@@ -138,13 +68,12 @@ impl Default for IndexFile {
 impl IndexFile {
     /// Parses an index file's text (untrusted: bounded YAML, every entry validated; entries with
     /// an invalid name or version are dropped).
-    pub fn from_yaml(text: &str, file: &str) -> Result<IndexFile> {
-        let invalid = |reason: String| -> Error {
+    pub fn from_yaml(text: &str, file: &str) -> Result<IndexFile, RepoError> {
+        let invalid = |reason: String| -> RepoError {
             RepoError::InvalidIndex {
                 file: file.to_string(),
                 reason,
             }
-            .into()
         };
         if text.len() as u64 > MAX_INDEX_BYTES {
             return Err(invalid(format!("larger than {MAX_INDEX_BYTES} bytes")));
@@ -173,16 +102,15 @@ impl IndexFile {
     }
 
     /// Reads an index file from disk.
-    pub fn load(path: &Path) -> Result<IndexFile> {
-        let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    pub fn load(path: &Path) -> Result<IndexFile, RepoError> {
+        let meta = std::fs::metadata(path).map_err(|e| IoError::new(path, e))?;
         if meta.len() > MAX_INDEX_BYTES {
             return Err(RepoError::InvalidIndex {
                 file: path.display().to_string(),
                 reason: format!("larger than {MAX_INDEX_BYTES} bytes"),
-            }
-            .into());
+            });
         }
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = std::fs::read_to_string(path).map_err(|e| IoError::new(path, e))?;
         IndexFile::from_yaml(&text, &path.display().to_string())
     }
 
@@ -227,7 +155,7 @@ impl IndexFile {
 /// Builds the index of the chart archives in `dir` (`*.tgz` and `*/*.tgz`, as Helm looks). `url`
 /// prefixes each archive's path in `urls`; `merge` is an existing index whose entries are kept
 /// unless the directory has the same chart version (a missing file counts as empty).
-pub fn index(dir: &Path, url: Option<&str>, merge: Option<&Path>) -> Result<IndexFile> {
+pub fn index(dir: &Path, url: Option<&str>, merge: Option<&Path>) -> Result<IndexFile, RepoError> {
     let created = now();
     let mut index = IndexFile {
         generated: created.clone(),
@@ -236,11 +164,11 @@ pub fn index(dir: &Path, url: Option<&str>, merge: Option<&Path>) -> Result<Inde
     let paths = archives(dir)?;
     // Every archive is read, loaded (checked in full) and hashed, on all cores; the results are
     // then taken in directory order, so the first failing archive in that order is the error.
-    let loaded = parallel_map(&paths, |path| -> Result<(Metadata, String)> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let loaded = parallel_map(&paths, |path| -> Result<(Metadata, String), RepoError> {
+        let bytes = std::fs::read(path).map_err(|e| IoError::new(path, e))?;
         let chart =
             loader::load_archive(&bytes, &path.display().to_string(), &LoadOptions::default())?;
-        Ok((chart.metadata, hex(&Sha256::digest(&bytes))))
+        Ok((chart.metadata, sha256_hex(&bytes)))
     });
     for (path, result) in paths.into_iter().zip(loaded) {
         let (metadata, digest) = result?;
@@ -273,48 +201,12 @@ pub fn index(dir: &Path, url: Option<&str>, merge: Option<&Path>) -> Result<Inde
     Ok(index)
 }
 
-/// `f` over `items` on up to [`std::thread::available_parallelism`] threads, results in the
-/// order of `items`.
-pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(items.len());
-    if threads <= 1 {
-        return items.iter().map(f).collect();
-    }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(item) = items.get(i) else { break };
-                        done.push((i, f(item)));
-                    }
-                    done
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| match w.join() {
-                Ok(done) => done,
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
-    });
-    results.sort_unstable_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
-}
-
-fn archives(dir: &Path) -> Result<Vec<PathBuf>> {
-    let read = |d: &Path| -> Result<Vec<std::fs::DirEntry>> {
+fn archives(dir: &Path) -> Result<Vec<PathBuf>, RepoError> {
+    let read = |d: &Path| -> Result<Vec<std::fs::DirEntry>, RepoError> {
         let mut list: Vec<_> = std::fs::read_dir(d)
-            .map_err(|e| Error::io(d, e))?
+            .map_err(|e| IoError::new(d, e))?
             .collect::<std::result::Result<_, _>>()
-            .map_err(|e| Error::io(d, e))?;
+            .map_err(|e| IoError::new(d, e))?;
         list.sort_by_key(|e| e.file_name());
         Ok(list)
     };
@@ -339,18 +231,57 @@ fn archives(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(found)
 }
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 pub(crate) fn now() -> String {
     jiff::Timestamp::now().to_string()
+}
+
+/// The newest version of `chart` in `index` that satisfies `range` (`None`: the newest
+/// release, as Helm picks without `--version`) and has a download URL.
+pub fn find_version<'a>(
+    index: &'a IndexFile,
+    chart: &str,
+    range: Option<&str>,
+    repository: &str,
+) -> Result<&'a ChartVersion, RepoError> {
+    let versions = index
+        .entries
+        .get(chart)
+        .ok_or_else(|| RepoError::ChartNotFound {
+            chart: chart.to_string(),
+            repository: repository.to_string(),
+        })?;
+    let constraint = Constraint::parse(range.unwrap_or(">=0.0.0-0"))?;
+    let stable_only = range.is_none();
+    versions
+        .iter()
+        .filter(|v| !v.urls.is_empty())
+        .find(|v| {
+            parse_version(&v.metadata.version)
+                .is_ok_and(|ver| constraint.matches(&ver) && (!stable_only || ver.pre.is_empty()))
+        })
+        .ok_or_else(|| RepoError::NoMatchingVersion {
+            chart: chart.to_string(),
+            repository: repository.to_string(),
+            range: range.unwrap_or("(latest stable)").to_string(),
+            seen: seen(versions.iter().map(|v| v.metadata.version.as_str())),
+        })
+}
+
+pub(crate) fn seen<'a>(versions: impl Iterator<Item = &'a str>) -> String {
+    let list: Vec<&str> = versions.collect();
+    if list.is_empty() {
+        "none".into()
+    } else {
+        list.join(", ")
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::package::{PackageOptions, package};
+    use crate::chart::package::{PackageOptions, package};
+    use crate::util::digest::hex;
+    use sha2::{Digest, Sha256};
 
     fn chart(dir: &Path, name: &str, version: &str) -> PathBuf {
         let c = dir.join(format!("src-{name}-{version}"));
@@ -456,5 +387,41 @@ mod tests {
             ));
         }
         assert!(IndexFile::from_yaml(&bomb, "i.yaml").is_err());
+    }
+
+    fn index_with(versions: &[&str]) -> IndexFile {
+        let mut index = IndexFile::default();
+        for v in versions {
+            let yaml = format!("apiVersion: v2\nname: app\nversion: {v}\n");
+            index
+                .entries
+                .entry("app".into())
+                .or_default()
+                .push(ChartVersion {
+                    metadata: crate::Metadata::from_yaml(&yaml, "Chart.yaml").unwrap(),
+                    urls: vec![format!("app-{v}.tgz")],
+                    created: String::new(),
+                    digest: String::new(),
+                });
+        }
+        index.sort_entries();
+        index
+    }
+
+    #[test]
+    fn picks_the_highest_matching_version() {
+        let index = index_with(&["1.0.0", "1.2.0", "2.0.0", "2.1.0-rc.1"]);
+        let pick = |r: Option<&str>| {
+            find_version(&index, "app", r, "repo")
+                .map(|v| v.metadata.version.clone())
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(pick(Some("^1.0.0")).unwrap(), "1.2.0");
+        assert_eq!(pick(Some("~1.0")).unwrap(), "1.0.0");
+        assert_eq!(pick(None).unwrap(), "2.0.0");
+        let err = pick(Some(">=3.0.0")).unwrap_err();
+        assert!(err.contains(">=3.0.0"), "{err}");
+        assert!(err.contains("2.1.0-rc.1, 2.0.0, 1.2.0, 1.0.0"), "{err}");
+        assert!(find_version(&index, "nope", None, "repo").is_err());
     }
 }

@@ -1,4 +1,6 @@
 //! `chartsmith show`: parts of a chart, printed as `helm show` prints them.
+//!
+//! May import: the chart model only.
 
 use crate::chart::Chart;
 

@@ -1,7 +1,20 @@
-//! The chart model: `Chart.yaml` metadata, values, templates, files and subcharts.
+//! The chart model: `Chart.yaml` metadata, values, templates, files and subcharts; and, in its
+//! submodules, what reads and writes charts: [`loader`] (directories and archives into a
+//! [`Chart`]), [`create`] (the starter chart), [`package`] (reproducible archives) and [`show`]
+//! (`helm show`).
+//!
+//! May import: `util`, `yaml`, `constraint` (the model itself); the submodules also the model
+//! and each other, and `values::schema` (package checks values schemas).
+
+pub mod create;
+pub mod loader;
+pub mod package;
+pub mod show;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+use crate::util::gojson::encode;
 
 /// A file of a chart, by its path relative to the chart root (`templates/deployment.yaml`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,6 +160,75 @@ impl Dependency {
             .filter(|a| !a.is_empty())
             .unwrap_or(&self.name)
     }
+
+    /// The dependency as Go's `json.Marshal` writes Helm's `chart.Dependency` (field order,
+    /// `omitempty`, HTML escaping): what `Chart.lock` digests and OCI config blobs hash.
+    pub(crate) fn to_go_json(&self) -> String {
+        go_text(&go_json(self))
+    }
+}
+
+/// A dependency as Go marshals Helm's `chart.Dependency` (kept as ordered pairs).
+fn go_json(d: &Dependency) -> serde_json::Value {
+    let mut fields: Vec<(String, serde_json::Value)> = vec![("name".into(), d.name.clone().into())];
+    if let Some(v) = d.version.as_deref().filter(|v| !v.is_empty()) {
+        fields.push(("version".into(), v.into()));
+    }
+    fields.push((
+        "repository".into(),
+        d.repository.clone().unwrap_or_default().into(),
+    ));
+    if let Some(c) = d.condition.as_deref().filter(|c| !c.is_empty()) {
+        fields.push(("condition".into(), c.into()));
+    }
+    if !d.tags.is_empty() {
+        fields.push(("tags".into(), d.tags.clone().into()));
+    }
+    if d.enabled == Some(true) {
+        fields.push(("enabled".into(), true.into()));
+    }
+    if !d.import_values.is_empty() {
+        fields.push(("import-values".into(), d.import_values.clone().into()));
+    }
+    if let Some(a) = d.alias.as_deref().filter(|a| !a.is_empty()) {
+        fields.push(("alias".into(), a.into()));
+    }
+    serde_json::Value::Array(
+        fields
+            .into_iter()
+            .map(|(k, v)| serde_json::Value::Array(vec![k.into(), v]))
+            .collect(),
+    )
+}
+
+/// Go's `json.Marshal` text of a [`go_json`] value: fields in order, map keys sorted, `<`, `>`
+/// and `&` escaped.
+fn go_text(fields: &serde_json::Value) -> String {
+    let mut out = String::from("{");
+    let pairs = fields.as_array().cloned().unwrap_or_default();
+    let parts: Vec<String> = pairs
+        .iter()
+        .map(|p| format!("{}:{}", encode(&p[0]), encode(&sorted(&p[1]))))
+        .collect();
+    out.push_str(&parts.join(","));
+    out.push('}');
+    out
+}
+
+fn sorted(v: &serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            let mut out = serde_json::Map::new();
+            for k in keys {
+                out.insert(k.clone(), sorted(&m[k]));
+            }
+            serde_json::Value::Object(out)
+        }
+        serde_json::Value::Array(a) => serde_json::Value::Array(a.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
 }
 
 /// `Chart.yaml`, with all of Helm's fields.
@@ -246,11 +328,14 @@ pub enum MetadataError {
         /// What is wrong.
         reason: String,
     },
+    /// `Chart.yaml` is not valid YAML.
+    #[error(transparent)]
+    Yaml(#[from] crate::yaml::YamlError),
 }
 
 impl Metadata {
     /// Reads `Chart.yaml` content, checking the fields Helm requires.
-    pub fn from_yaml(source: &str, file: &str) -> Result<Metadata, crate::Error> {
+    pub fn from_yaml(source: &str, file: &str) -> Result<Metadata, MetadataError> {
         let value = crate::yaml::from_str(source, file)?;
         if !value.is_object() {
             return Err(MetadataError::InvalidField {
@@ -260,8 +345,7 @@ impl Metadata {
                     "expected a mapping, found {}",
                     crate::yaml::kind_name(&value)
                 ),
-            }
-            .into());
+            });
         }
         let metadata: Metadata =
             serde_path_to_error::deserialize(value).map_err(|e| MetadataError::InvalidField {

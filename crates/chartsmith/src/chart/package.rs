@@ -10,13 +10,17 @@
 //! user and group names and the modification time of `SOURCE_DATE_EPOCH` (or
 //! [`DEFAULT_MTIME`]); the gzip header has no file name and a zero time. So the same chart gives
 //! the same archive on any machine and from any checkout.
+//!
+//! May import: the chart model and [`loader`], `values::schema` (schemas are checked before a
+//! chart is packaged), `util`.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::chart::{Chart, File};
-use crate::error::{Error, Result};
-use crate::loader::{self, LoadOptions};
+use super::loader::{self, LoadError, LoadOptions};
+use super::{Chart, File, MetadataError};
+use crate::util::fs::IoError;
+use crate::util::fs::{WriteOptions, write_atomic_with};
+use crate::values::schema::SchemaError;
 
 /// The modification time of every entry when `SOURCE_DATE_EPOCH` is not set:
 /// 1980-01-01T00:00:00Z (the earliest time every archive format and tool accepts).
@@ -86,19 +90,31 @@ pub enum PackageError {
         /// What went wrong.
         reason: String,
     },
+    /// The chart could not be read or written.
+    #[error(transparent)]
+    Io(#[from] IoError),
+    /// The chart (or the archive, loaded back) could not be loaded.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// `Chart.yaml` is invalid (after the `--version`/`--app-version` overrides).
+    #[error(transparent)]
+    Metadata(#[from] MetadataError),
+    /// A `values.schema.json` is not a usable JSON Schema.
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
 }
 
 /// Packages the chart directory `chart_dir` into `DESTINATION/NAME-VERSION.tgz` and returns that
 /// path. The chart is validated first: a broken `Chart.yaml`, `values.yaml` or
 /// `values.schema.json` (of the chart or a subchart) refuses to package.
-pub fn package(chart_dir: &Path, options: &PackageOptions) -> Result<PathBuf> {
+pub fn package(chart_dir: &Path, options: &PackageOptions) -> Result<PathBuf, PackageError> {
     let mtime = match options.mtime {
         Some(t) => t,
         None => source_date_epoch(std::env::var("SOURCE_DATE_EPOCH").ok().as_deref())?,
     };
     let (file_name, bytes) = archive(chart_dir, options, mtime)?;
     let destination = &options.destination;
-    std::fs::create_dir_all(destination).map_err(|e| Error::io(destination, e))?;
+    std::fs::create_dir_all(destination).map_err(|e| IoError::new(destination, e))?;
     // `file_name` is a single component (a validated chart name and a SemVer version), so the
     // archive lands directly in the destination. It is written beside its final name and renamed,
     // so a reader never sees half an archive. It is not fsynced (as `helm package`, `tar` and
@@ -106,24 +122,22 @@ pub fn package(chart_dir: &Path, options: &PackageOptions) -> Result<PathBuf> {
     // of packaging a small chart.
     let target = destination.join(&file_name);
     debug_assert_eq!(target.parent(), Some(destination.as_path()));
-    let partial = destination.join(format!(".{file_name}.partial"));
-    let write = || -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&partial)?;
-        f.write_all(&bytes)?;
-        std::fs::rename(&partial, &target)
+    let not_synced = WriteOptions {
+        durable: false,
+        private: false,
     };
-    if let Err(e) = write() {
-        let _ = std::fs::remove_file(&partial);
-        return Err(Error::io(&target, e));
-    }
+    write_atomic_with(&target, &bytes, not_synced)?;
     Ok(target)
 }
 
 /// Packages several chart directories, on up to as many threads as there are cores; the results
 /// are in the order of `charts` (each chart's own result, so one broken chart does not hide the
 /// others).
-pub fn package_all(charts: &[PathBuf], options: &PackageOptions) -> Vec<Result<PathBuf>> {
-    crate::repo::parallel_map(charts, |chart| package(chart, options))
+pub fn package_all(
+    charts: &[PathBuf],
+    options: &PackageOptions,
+) -> Vec<Result<PathBuf, PackageError>> {
+    crate::util::parallel::parallel_map(charts, |chart| package(chart, options))
 }
 
 /// The archive's file name and bytes, without writing anything.
@@ -139,7 +153,7 @@ pub fn archive(
     chart_dir: &Path,
     options: &PackageOptions,
     mtime: u64,
-) -> Result<(String, Vec<u8>)> {
+) -> Result<(String, Vec<u8>), PackageError> {
     if options.version.is_some() || options.app_version.is_some() {
         return archive_checked(chart_dir, options, mtime);
     }
@@ -166,7 +180,7 @@ pub fn archive(
     }
     let (checked, tgz) = std::thread::scope(|scope| {
         let tgz = scope.spawn(|| write_tgz(&name, &files, mtime));
-        let checked = (|| -> Result<Option<Chart>> {
+        let checked = (|| -> Result<Option<Chart>, PackageError> {
             let chart = dir.assemble()?;
             // A declared dependency that is not vendored: `load_dir` would add it from a
             // `file://` path (and may fail doing so, or find a broken schema in it) before the
@@ -205,7 +219,7 @@ fn archive_checked(
     chart_dir: &Path,
     options: &PackageOptions,
     mtime: u64,
-) -> Result<(String, Vec<u8>)> {
+) -> Result<(String, Vec<u8>), PackageError> {
     let source_name = chart_dir.display().to_string();
     let mut chart = loader::load_dir(chart_dir, &options.load)?;
     validate_schemas(&chart, chart.name())?;
@@ -251,8 +265,7 @@ fn archive_checked(
             return Err(PackageError::MissingDependency {
                 chart: source_name,
                 dependency: dependency.name.clone(),
-            }
-            .into());
+            });
         }
     }
     Ok((format!("{name}-{}.tgz", chart.metadata.version), bytes))
@@ -266,7 +279,7 @@ pub fn add_to_archive(
     source_name: &str,
     added: Vec<(String, Vec<u8>)>,
     mtime: u64,
-) -> Result<Vec<u8>> {
+) -> Result<Vec<u8>, PackageError> {
     let options = loader::LoadOptions::default();
     let chart = loader::load_archive(bytes, source_name, &options)?;
     let mut files = loader::archive_files(bytes, source_name, &options)?;
@@ -284,14 +297,11 @@ pub fn add_to_archive(
 }
 
 /// The entry time from a `SOURCE_DATE_EPOCH` value: [`DEFAULT_MTIME`] when unset or empty.
-pub fn source_date_epoch(value: Option<&str>) -> Result<u64> {
+pub fn source_date_epoch(value: Option<&str>) -> Result<u64, PackageError> {
     match value.map(str::trim) {
         None | Some("") => Ok(DEFAULT_MTIME),
-        Some(v) => v.parse().map_err(|_| {
-            PackageError::InvalidSourceDateEpoch {
-                value: v.to_string(),
-            }
-            .into()
+        Some(v) => v.parse().map_err(|_| PackageError::InvalidSourceDateEpoch {
+            value: v.to_string(),
         }),
     }
 }
@@ -311,9 +321,9 @@ fn order(files: &mut [File]) {
     });
 }
 
-fn validate_schemas(chart: &Chart, path: &str) -> Result<()> {
+fn validate_schemas(chart: &Chart, path: &str) -> Result<(), PackageError> {
     if let Some(raw) = &chart.schema {
-        let invalid = |reason: String| crate::schema::SchemaError::InvalidSchema {
+        let invalid = |reason: String| SchemaError::InvalidSchema {
             file: format!("{path}/values.schema.json"),
             reason,
         };

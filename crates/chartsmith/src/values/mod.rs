@@ -5,14 +5,24 @@
 //! `-f/--values` files in order → `--set-json` → `--set` → `--set-string` → `--set-file` →
 //! `--set-literal` (each flag kind in the order given). This is the order Helm applies, whatever the
 //! order of the flags on the command line.
+//!
+//! The submodules: [`strvals`] parses the `--set` family, [`schema`] checks computed values
+//! against each chart's `values.schema.json`.
+//!
+//! May import: `chart` (the model), `util`, `yaml`, `constraint`, `repo` (its error) and
+//! `downloader::http` (a `-f https://…` file); never the renderer or the release layer.
+
+pub mod schema;
+pub mod strvals;
 
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
 use crate::chart::Chart;
-use crate::error::{Error, Result};
-use crate::strvals::{self, SetKind};
+use crate::repo::RepoError;
+use crate::yaml::YamlError;
+use strvals::SetKind;
 
 /// A values map.
 pub type Values = Map<String, Value>;
@@ -50,6 +60,15 @@ pub enum ValuesError {
         /// What is wrong.
         reason: String,
     },
+    /// A `-f` file is not valid YAML.
+    #[error(transparent)]
+    Yaml(#[from] YamlError),
+    /// A `--set` family expression is malformed.
+    #[error(transparent)]
+    Set(#[from] strvals::ParseError),
+    /// A `-f https://…` file could not be fetched.
+    #[error(transparent)]
+    Fetch(#[from] RepoError),
 }
 
 /// User-supplied values: the `-f` files and the `--set` family, as the CLI receives them.
@@ -73,7 +92,7 @@ impl ValueOptions {
     /// Reads the files and parses the expressions into one map of user values, as Helm's
     /// `MergeValues` does: files deep-merge in order (later wins; `null` is kept so that it can
     /// delete a default later), then each flag kind is applied in Helm's fixed order.
-    pub fn merge(&self) -> Result<Values> {
+    pub fn merge(&self) -> Result<Values, ValuesError> {
         let mut base = Values::new();
         for path in &self.value_files {
             let text = read_text(path)?;
@@ -92,7 +111,7 @@ impl ValueOptions {
         for expression in &self.file_values {
             let mut read = |p: &str| {
                 read_text(Path::new(p)).map_err(|e| match e {
-                    Error::Values(ValuesError::File { reason, .. }) => reason,
+                    ValuesError::File { reason, .. } => reason,
                     other => other.to_string(),
                 })
             };
@@ -113,25 +132,22 @@ impl ValueOptions {
 /// Largest values file read (the same as the per-file chart limit).
 const MAX_VALUES_FILE: u64 = 5 << 20;
 
-fn read_text(path: &Path) -> Result<String> {
+fn read_text(path: &Path) -> Result<String, ValuesError> {
     // `-f https://…`, as Helm: fetched only because the user named the URL (bounded; without
     // the `http` feature an error says HTTP support is not built in).
     if let Some(url) = path
         .to_str()
         .filter(|p| p.starts_with("https://") || p.starts_with("http://"))
     {
-        let bytes = crate::repositories::get(
+        let bytes = crate::downloader::http::get(
             url,
             MAX_VALUES_FILE,
             None,
-            &crate::repositories::TlsOptions::default(),
+            &crate::downloader::TlsOptions::default(),
         )?;
-        return String::from_utf8(bytes).map_err(|_| {
-            ValuesError::File {
-                path: path.to_path_buf(),
-                reason: "not UTF-8 text".into(),
-            }
-            .into()
+        return String::from_utf8(bytes).map_err(|_| ValuesError::File {
+            path: path.to_path_buf(),
+            reason: "not UTF-8 text".into(),
         });
     }
     if path == Path::new("-") {
@@ -148,16 +164,13 @@ fn read_text(path: &Path) -> Result<String> {
             return Err(ValuesError::File {
                 path: path.to_path_buf(),
                 reason: format!("standard input is larger than {MAX_VALUES_FILE} bytes"),
-            }
-            .into());
+            });
         }
         return Ok(text);
     }
-    let file_error = |reason: String| {
-        Error::from(ValuesError::File {
-            path: path.to_path_buf(),
-            reason,
-        })
+    let file_error = |reason: String| ValuesError::File {
+        path: path.to_path_buf(),
+        reason,
     };
     let meta = std::fs::metadata(path).map_err(|e| file_error(e.to_string()))?;
     if meta.len() > MAX_VALUES_FILE {
@@ -168,20 +181,7 @@ fn read_text(path: &Path) -> Result<String> {
 }
 
 /// Deep-merges `b` over `a` as Helm merges `-f` files: maps merge, anything else replaces.
-pub fn merge_maps(mut a: Values, b: Values) -> Values {
-    for (k, v) in b {
-        match (a.get_mut(&k), v) {
-            (Some(Value::Object(existing)), Value::Object(incoming)) => {
-                let merged = merge_maps(std::mem::take(existing), incoming);
-                *existing = merged;
-            }
-            (_, v) => {
-                a.insert(k, v);
-            }
-        }
-    }
-    a
-}
+pub use crate::util::merge::merge_maps;
 
 /// The result of computing values for a chart: the chart with disabled dependencies removed and
 /// `import-values` applied, and the values its templates see.
@@ -197,7 +197,7 @@ pub struct Computed {
 
 impl Computed {
     /// The values a subchart sees, by a path of dependency names (`["sub", "subsub"]`).
-    pub fn subchart_values(&self, path: &[&str]) -> Result<&Values> {
+    pub fn subchart_values(&self, path: &[&str]) -> Result<&Values, ValuesError> {
         let mut chart = &self.chart;
         let mut values = &self.values;
         for (i, name) in path.iter().enumerate() {
@@ -227,8 +227,7 @@ impl Computed {
                 return Err(ValuesError::Subchart {
                     path: shown,
                     reason,
-                }
-                .into());
+                });
             };
             chart = sub;
             values = match values.get(*name) {
@@ -237,8 +236,7 @@ impl Computed {
                     return Err(ValuesError::Subchart {
                         path: shown,
                         reason: "has no values section".into(),
-                    }
-                    .into());
+                    });
                 }
             };
         }
@@ -248,7 +246,7 @@ impl Computed {
 
 /// Computes the values of `chart` for the user-supplied `user` values, exactly as Helm does before
 /// rendering: dependency conditions and tags, then `import-values`, then coalescing.
-pub fn compute(chart: &Chart, user: &Values) -> Result<Computed> {
+pub fn compute(chart: &Chart, user: &Values) -> Result<Computed, ValuesError> {
     let mut chart = chart.clone();
     let mut disabled = Vec::new();
     process_dependency_enabled(&mut chart, user, "", &mut disabled)?;
@@ -263,7 +261,7 @@ pub fn compute(chart: &Chart, user: &Values) -> Result<Computed> {
 
 /// Coalesces user values with the chart's defaults and its subcharts' (Helm's `CoalesceValues` when
 /// `merge` is false: `null` deletes; `MergeValues` when true: `null` is kept).
-pub fn coalesce_values(chart: &Chart, dest: Values, merge: bool) -> Result<Values> {
+pub fn coalesce_values(chart: &Chart, dest: Values, merge: bool) -> Result<Values, ValuesError> {
     coalesce(chart, dest, "", merge)
 }
 
@@ -275,12 +273,22 @@ fn concat_prefix(a: &str, b: &str) -> String {
     }
 }
 
-fn coalesce(chart: &Chart, mut dest: Values, prefix: &str, merge: bool) -> Result<Values> {
+fn coalesce(
+    chart: &Chart,
+    mut dest: Values,
+    prefix: &str,
+    merge: bool,
+) -> Result<Values, ValuesError> {
     coalesce_chart_values(chart, &mut dest, merge);
     coalesce_deps(chart, dest, prefix, merge)
 }
 
-fn coalesce_deps(chart: &Chart, mut dest: Values, prefix: &str, merge: bool) -> Result<Values> {
+fn coalesce_deps(
+    chart: &Chart,
+    mut dest: Values,
+    prefix: &str,
+    merge: bool,
+) -> Result<Values, ValuesError> {
     for sub in &chart.dependencies {
         let name = sub.name().to_string();
         let section = match dest.remove(&name) {
@@ -290,8 +298,7 @@ fn coalesce_deps(chart: &Chart, mut dest: Values, prefix: &str, merge: bool) -> 
                 return Err(ValuesError::SubchartNotATable {
                     key: concat_prefix(&concat_prefix(prefix, chart.name()), &name),
                     found: crate::yaml::kind_name(&other),
-                }
-                .into());
+                });
             }
         };
         let mut section = section;
@@ -410,7 +417,7 @@ fn process_dependency_enabled(
     v: &Values,
     path: &str,
     disabled_paths: &mut Vec<String>,
-) -> Result<()> {
+) -> Result<(), ValuesError> {
     if chart.metadata.dependencies.is_empty() {
         return Ok(());
     }
@@ -497,7 +504,7 @@ fn process_dependency_enabled(
 }
 
 /// Applies `import-values` bottom-up (Helm's `processDependencyImportValues` in merge mode).
-fn process_import_values(chart: &mut Chart) -> Result<()> {
+fn process_import_values(chart: &mut Chart) -> Result<(), ValuesError> {
     for sub in &mut chart.dependencies {
         process_import_values(sub)?;
     }

@@ -5,12 +5,15 @@
 //! of files are bounded ([`LoadOptions`]); a directory chart may not link outside itself. Both
 //! sources are first buffered into a list of [`File`]s and then assembled by one pure function,
 //! [`from_files`], as Helm's loader does.
+//!
+//! May import: the chart model ([`super`]), `yaml`, `util`.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::chart::{Chart, File, Metadata};
-use crate::error::{Error, Result};
+use super::{Chart, File, Metadata, MetadataError};
+use crate::util::fs::IoError;
+use crate::yaml::YamlError;
 
 /// Limits applied while loading a chart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,17 +100,26 @@ pub enum LoadError {
         /// What is wrong.
         reason: String,
     },
+    /// A file or directory could not be read.
+    #[error(transparent)]
+    Io(#[from] IoError),
+    /// `Chart.lock` or `values.yaml` is not valid YAML.
+    #[error(transparent)]
+    Yaml(#[from] YamlError),
+    /// `Chart.yaml` is invalid.
+    #[error(transparent)]
+    Metadata(#[from] MetadataError),
 }
 
 /// Loads a chart from a directory or a `.tgz` archive with the default limits.
-pub fn load(path: impl AsRef<Path>) -> Result<Chart> {
+pub fn load(path: impl AsRef<Path>) -> Result<Chart, LoadError> {
     load_with(path, &LoadOptions::default())
 }
 
 /// Loads a chart from a directory or a `.tgz` archive.
-pub fn load_with(path: impl AsRef<Path>, options: &LoadOptions) -> Result<Chart> {
+pub fn load_with(path: impl AsRef<Path>, options: &LoadOptions) -> Result<Chart, LoadError> {
     let path = path.as_ref();
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    let meta = std::fs::metadata(path).map_err(|e| IoError::new(path, e))?;
     if meta.is_dir() {
         load_dir(path, options)
     } else {
@@ -115,19 +127,23 @@ pub fn load_with(path: impl AsRef<Path>, options: &LoadOptions) -> Result<Chart>
         if meta.len() > options.max_total_bytes {
             return Err(budget.too_large("archive size", options.max_total_bytes));
         }
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let bytes = std::fs::read(path).map_err(|e| IoError::new(path, e))?;
         load_archive_inner(&bytes, &path.display().to_string(), &mut budget, 0)
     }
 }
 
 /// Loads a chart from the bytes of a `.tgz` archive (Helm's layout: `NAME/Chart.yaml`, …).
-pub fn load_archive(bytes: &[u8], source_name: &str, options: &LoadOptions) -> Result<Chart> {
+pub fn load_archive(
+    bytes: &[u8],
+    source_name: &str,
+    options: &LoadOptions,
+) -> Result<Chart, LoadError> {
     let mut budget = Budget::new(options, source_name.to_string());
     load_archive_inner(bytes, source_name, &mut budget, 0)
 }
 
 /// Loads a chart directory, honouring `.helmignore` and `.chartsmithignore`.
-pub fn load_dir(dir: &Path, options: &LoadOptions) -> Result<Chart> {
+pub fn load_dir(dir: &Path, options: &LoadOptions) -> Result<Chart, LoadError> {
     let source_name = dir.display().to_string();
     let mut budget = Budget::new(options, source_name.clone());
     load_dir_inner(dir, &source_name, &mut budget, 0)
@@ -138,7 +154,7 @@ fn load_dir_inner(
     source_name: &str,
     budget: &mut Budget,
     depth: usize,
-) -> Result<Chart> {
+) -> Result<Chart, LoadError> {
     let files = read_dir_files(dir, budget)?;
     let mut chart = assemble(files, source_name, budget, depth)?;
     add_local_dependencies(&mut chart, dir, source_name, budget, depth)?;
@@ -155,8 +171,8 @@ fn add_local_dependencies(
     source_name: &str,
     budget: &mut Budget,
     depth: usize,
-) -> Result<()> {
-    let canonical_dir = dir.canonicalize().map_err(|e| Error::io(dir, e))?;
+) -> Result<(), LoadError> {
+    let canonical_dir = dir.canonicalize().map_err(|e| IoError::new(dir, e))?;
     let project = canonical_dir
         .parent()
         .unwrap_or(&canonical_dir)
@@ -176,13 +192,12 @@ fn add_local_dependencies(
         {
             continue;
         }
-        let invalid = |reason: String| -> Error {
+        let invalid = |reason: String| -> LoadError {
             LoadError::InvalidSubchart {
                 source_name: source_name.to_string(),
                 entry: format!("dependency `{}` (file://{local})", dependency.name),
                 reason,
             }
-            .into()
         };
         if depth + 1 > MAX_SUBCHART_DEPTH {
             return Err(invalid(format!(
@@ -222,7 +237,11 @@ fn add_local_dependencies(
 }
 
 /// Assembles a chart from buffered files whose names are relative to the chart root.
-pub fn from_files(files: Vec<File>, source_name: &str, options: &LoadOptions) -> Result<Chart> {
+pub fn from_files(
+    files: Vec<File>,
+    source_name: &str,
+    options: &LoadOptions,
+) -> Result<Chart, LoadError> {
     let mut budget = Budget::new(options, source_name.to_string());
     for f in &files {
         budget.add(&f.name, f.data.len() as u64)?;
@@ -232,12 +251,12 @@ pub fn from_files(files: Vec<File>, source_name: &str, options: &LoadOptions) ->
 
 /// Reads the ignore rules of a chart directory (`.helmignore`, `.chartsmithignore`) plus Helm's
 /// default of ignoring hidden files under `templates/`.
-pub fn ignore_rules(dir: &Path) -> Result<ignore::gitignore::Gitignore> {
+pub fn ignore_rules(dir: &Path) -> Result<ignore::gitignore::Gitignore, LoadError> {
     let mut builder = ignore::gitignore::GitignoreBuilder::new(dir);
     for name in [".helmignore", ".chartsmithignore"] {
         let p = dir.join(name);
         if p.is_file() {
-            let text = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
+            let text = std::fs::read_to_string(&p).map_err(|e| IoError::new(&p, e))?;
             for line in text.lines() {
                 // A malformed pattern is skipped, as Helm skips lines it cannot parse.
                 let _ = builder.add_line(Some(p.clone()), line);
@@ -245,17 +264,15 @@ pub fn ignore_rules(dir: &Path) -> Result<ignore::gitignore::Gitignore> {
         }
     }
     let _ = builder.add_line(None, "templates/.?*");
-    builder.build().map_err(|e| {
-        Error::from(LoadError::Invalid {
-            source_name: dir.display().to_string(),
-            reason: format!("invalid ignore rules: {e}"),
-        })
+    builder.build().map_err(|e| LoadError::Invalid {
+        source_name: dir.display().to_string(),
+        reason: format!("invalid ignore rules: {e}"),
     })
 }
 
 /// The files of a chart directory as [`load_dir`] reads them (ignore rules applied, links checked,
 /// limits enforced), sorted by name, subchart directories under `charts/` included as plain files.
-pub(crate) fn read_chart_files(dir: &Path, options: &LoadOptions) -> Result<Vec<File>> {
+pub(crate) fn read_chart_files(dir: &Path, options: &LoadOptions) -> Result<Vec<File>, LoadError> {
     let mut budget = Budget::new(options, dir.display().to_string());
     read_dir_files(dir, &mut budget)
 }
@@ -275,7 +292,7 @@ impl DirFiles {
 
     /// The chart these files make, with the subcharts vendored under `charts/` only: what
     /// [`load_dir`] returns before it adds `file://` dependencies that are not vendored.
-    pub(crate) fn assemble(self) -> Result<Chart> {
+    pub(crate) fn assemble(self) -> Result<Chart, LoadError> {
         let DirFiles {
             files,
             source_name,
@@ -287,7 +304,7 @@ impl DirFiles {
 
 /// Reads a chart directory as [`load_dir`] does (same checks, same limits, same errors), keeping
 /// the files so that they can be both archived and assembled without reading them twice.
-pub(crate) fn read_dir(dir: &Path, options: &LoadOptions) -> Result<DirFiles> {
+pub(crate) fn read_dir(dir: &Path, options: &LoadOptions) -> Result<DirFiles, LoadError> {
     let source_name = dir.display().to_string();
     let mut budget = Budget::new(options, source_name.clone());
     let files = read_dir_files(dir, &mut budget)?;
@@ -323,16 +340,15 @@ impl Budget {
         }
     }
 
-    fn too_large(&self, what: &str, limit: u64) -> Error {
+    fn too_large(&self, what: &str, limit: u64) -> LoadError {
         LoadError::TooLarge {
             source_name: self.source_name.clone(),
             what: what.to_string(),
             limit,
         }
-        .into()
     }
 
-    fn add(&mut self, name: &str, size: u64) -> Result<()> {
+    fn add(&mut self, name: &str, size: u64) -> Result<(), LoadError> {
         if size > self.options.max_file_bytes {
             return Err(self.too_large(
                 &format!("file `{name}` ({size} bytes)"),
@@ -351,17 +367,17 @@ impl Budget {
     }
 }
 
-fn read_dir_files(root: &Path, budget: &mut Budget) -> Result<Vec<File>> {
+fn read_dir_files(root: &Path, budget: &mut Budget) -> Result<Vec<File>, LoadError> {
     let rules = ignore_rules(root)?;
-    let canonical_root = root.canonicalize().map_err(|e| Error::io(root, e))?;
+    let canonical_root = root.canonicalize().map_err(|e| IoError::new(root, e))?;
     let mut files = Vec::new();
     let mut stack: Vec<PathBuf> = vec![PathBuf::new()];
     while let Some(rel_dir) = stack.pop() {
         let abs_dir = root.join(&rel_dir);
         let mut entries: Vec<_> = std::fs::read_dir(&abs_dir)
-            .map_err(|e| Error::io(&abs_dir, e))?
+            .map_err(|e| IoError::new(&abs_dir, e))?
             .collect::<std::result::Result<_, _>>()
-            .map_err(|e| Error::io(&abs_dir, e))?;
+            .map_err(|e| IoError::new(&abs_dir, e))?;
         entries.sort_by_key(|e| e.file_name());
         for entry in entries {
             let name = entry.file_name();
@@ -370,23 +386,21 @@ fn read_dir_files(root: &Path, budget: &mut Budget) -> Result<Vec<File>> {
                     source_name: budget.source_name.clone(),
                     entry: entry.path().display().to_string(),
                     reason: "file name is not valid UTF-8".into(),
-                }
-                .into());
+                });
             };
             let rel = rel_dir.join(name);
             let rel_str = rel.to_string_lossy().replace('\\', "/");
             let abs = entry.path();
-            let file_type = entry.file_type().map_err(|e| Error::io(&abs, e))?;
+            let file_type = entry.file_type().map_err(|e| IoError::new(&abs, e))?;
             let mut is_dir = file_type.is_dir();
             if file_type.is_symlink() {
-                let target = abs.canonicalize().map_err(|e| Error::io(&abs, e))?;
+                let target = abs.canonicalize().map_err(|e| IoError::new(&abs, e))?;
                 if !target.starts_with(&canonical_root) {
                     return Err(LoadError::UnsafeEntry {
                         source_name: budget.source_name.clone(),
                         entry: rel_str,
                         reason: "symbolic link points outside the chart".into(),
-                    }
-                    .into());
+                    });
                 }
                 is_dir = target.is_dir();
             }
@@ -397,17 +411,16 @@ fn read_dir_files(root: &Path, budget: &mut Budget) -> Result<Vec<File>> {
                 stack.push(rel);
                 continue;
             }
-            let meta = std::fs::metadata(&abs).map_err(|e| Error::io(&abs, e))?;
+            let meta = std::fs::metadata(&abs).map_err(|e| IoError::new(&abs, e))?;
             if !meta.is_file() {
                 return Err(LoadError::UnsafeEntry {
                     source_name: budget.source_name.clone(),
                     entry: rel_str,
                     reason: "not a regular file".into(),
-                }
-                .into());
+                });
             }
             budget.add(&rel_str, meta.len())?;
-            let data = std::fs::read(&abs).map_err(|e| Error::io(&abs, e))?;
+            let data = std::fs::read(&abs).map_err(|e| IoError::new(&abs, e))?;
             files.push(File {
                 name: rel_str,
                 data,
@@ -423,7 +436,7 @@ fn load_archive_inner(
     source_name: &str,
     budget: &mut Budget,
     depth: usize,
-) -> Result<Chart> {
+) -> Result<Chart, LoadError> {
     let files = read_archive_files(bytes, source_name, budget)?;
     assemble(files, source_name, budget, depth)
 }
@@ -434,7 +447,7 @@ pub(crate) fn archive_files(
     bytes: &[u8],
     source_name: &str,
     options: &LoadOptions,
-) -> Result<Vec<File>> {
+) -> Result<Vec<File>, LoadError> {
     read_archive_files(
         bytes,
         source_name,
@@ -442,13 +455,16 @@ pub(crate) fn archive_files(
     )
 }
 
-fn read_archive_files(bytes: &[u8], source_name: &str, budget: &mut Budget) -> Result<Vec<File>> {
-    let invalid = |reason: String| -> Error {
+fn read_archive_files(
+    bytes: &[u8],
+    source_name: &str,
+    budget: &mut Budget,
+) -> Result<Vec<File>, LoadError> {
+    let invalid = |reason: String| -> LoadError {
         LoadError::InvalidArchive {
             source_name: source_name.to_string(),
             reason,
         }
-        .into()
     };
     if bytes.len() < 2 || bytes[0] != 0x1f || bytes[1] != 0x8b {
         return Err(invalid("not a gzip file".into()));
@@ -468,20 +484,17 @@ fn read_archive_files(bytes: &[u8], source_name: &str, budget: &mut Budget) -> R
         let mut entry = entry.map_err(|e| invalid(e.to_string()))?;
         let kind = entry.header().entry_type();
         let raw_path = entry.path_bytes().into_owned();
-        let path = String::from_utf8(raw_path).map_err(|_| {
-            Error::from(LoadError::UnsafeEntry {
-                source_name: source_name.to_string(),
-                entry: "(non-UTF-8 name)".into(),
-                reason: "entry name is not valid UTF-8".into(),
-            })
+        let path = String::from_utf8(raw_path).map_err(|_| LoadError::UnsafeEntry {
+            source_name: source_name.to_string(),
+            entry: "(non-UTF-8 name)".into(),
+            reason: "entry name is not valid UTF-8".into(),
         })?;
-        let unsafe_entry = |reason: &str| -> Error {
+        let unsafe_entry = |reason: &str| -> LoadError {
             LoadError::UnsafeEntry {
                 source_name: source_name.to_string(),
                 entry: path.clone(),
                 reason: reason.to_string(),
             }
-            .into()
         };
         match kind {
             tar::EntryType::Directory
@@ -596,13 +609,10 @@ fn sanitize_entry_path(path: &str) -> std::result::Result<String, &'static str> 
     Ok(parts.join("/"))
 }
 
-fn utf8(source_name: &str, file: &File) -> Result<String> {
-    String::from_utf8(file.data.clone()).map_err(|_| {
-        LoadError::NotUtf8 {
-            source_name: source_name.to_string(),
-            file: file.name.clone(),
-        }
-        .into()
+fn utf8(source_name: &str, file: &File) -> Result<String, LoadError> {
+    String::from_utf8(file.data.clone()).map_err(|_| LoadError::NotUtf8 {
+        source_name: source_name.to_string(),
+        file: file.name.clone(),
     })
 }
 
@@ -611,7 +621,7 @@ fn assemble(
     source_name: &str,
     budget: &mut Budget,
     depth: usize,
-) -> Result<Chart> {
+) -> Result<Chart, LoadError> {
     let display = |name: &str| format!("{source_name}/{name}");
     let mut metadata = None;
     let mut lock = None;
@@ -656,8 +666,7 @@ fn assemble(
                             source_name: source_name.to_string(),
                             entry: name.to_string(),
                             reason: "not a chart directory or a .tgz archive".into(),
-                        }
-                        .into());
+                        });
                     }
                 }
             }
@@ -667,16 +676,14 @@ fn assemble(
     let Some(metadata) = metadata else {
         return Err(LoadError::MissingChartYaml {
             source_name: source_name.to_string(),
-        }
-        .into());
+        });
     };
     if depth + 1 > MAX_SUBCHART_DEPTH && (!sub_dirs.is_empty() || !sub_archives.is_empty()) {
         return Err(LoadError::InvalidSubchart {
             source_name: source_name.to_string(),
             entry: "charts/".into(),
             reason: format!("subcharts nest deeper than {MAX_SUBCHART_DEPTH} levels"),
-        }
-        .into());
+        });
     }
     let mut dependencies = Vec::new();
     for (dir, files) in sub_dirs {

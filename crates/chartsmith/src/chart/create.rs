@@ -1,8 +1,11 @@
 //! `chartsmith create NAME`: a starter chart that renders and follows chartsmith's conventions.
+//! The starter's files are compiled in from `create/starter/`.
+//!
+//! May import: `util` only.
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::util::fs::IoError;
 
 /// Starter files, with `<CHARTNAME>` (the chart name) and `<CHARTID>` (the name as a partial
 /// identifier: `-` becomes `_`) placeholders.
@@ -47,6 +50,9 @@ pub enum CreateError {
     /// The destination exists and is not empty.
     #[error("{}: already exists and is not empty", .0.display())]
     Exists(PathBuf),
+    /// A file or directory could not be written.
+    #[error(transparent)]
+    Io(#[from] IoError),
 }
 
 /// Whether `name` is a valid chart name (lowercase DNS-label style, as Helm recommends).
@@ -62,33 +68,33 @@ pub fn is_valid_name(name: &str) -> bool {
 
 /// Writes a starter chart named after the last component of `path` into `path`; returns the files
 /// written.
-pub fn create(path: &Path) -> Result<Vec<PathBuf>> {
+pub fn create(path: &Path) -> Result<Vec<PathBuf>, CreateError> {
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
         .ok_or_else(|| CreateError::InvalidName(path.display().to_string()))?;
     if !is_valid_name(name) {
-        return Err(CreateError::InvalidName(name.to_string()).into());
+        return Err(CreateError::InvalidName(name.to_string()));
     }
     if path.exists()
         && std::fs::read_dir(path)
-            .map_err(|e| Error::io(path, e))?
+            .map_err(|e| IoError::new(path, e))?
             .next()
             .is_some()
     {
-        return Err(CreateError::Exists(path.to_path_buf()).into());
+        return Err(CreateError::Exists(path.to_path_buf()));
     }
     let id = name.replace('-', "_");
     let mut written = Vec::new();
     for (rel, content) in STARTER {
         let target = path.join(rel);
         if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+            std::fs::create_dir_all(parent).map_err(|e| IoError::new(parent, e))?;
         }
         let text = content
             .replace("<CHARTID>", &id)
             .replace("<CHARTNAME>", name);
-        std::fs::write(&target, text).map_err(|e| Error::io(&target, e))?;
+        std::fs::write(&target, text).map_err(|e| IoError::new(&target, e))?;
         written.push(target);
     }
     Ok(written)
@@ -111,7 +117,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("my-app");
         create(&path).unwrap();
-        let chart = crate::loader::load(&path).unwrap();
+        let chart = crate::chart::loader::load(&path).unwrap();
         let rendered = crate::template::template(
             &chart,
             &Default::default(),
@@ -133,7 +139,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("averyveryverylongchartname-abcdefghij");
         create(&path).unwrap();
-        let chart = crate::loader::load(&path).unwrap();
+        let chart = crate::chart::loader::load(&path).unwrap();
         let options = crate::template::TemplateOptions {
             release: crate::engine::Release {
                 name: "a-release-name-that-is-fairly-long-too-for-testing-x".into(),
