@@ -408,7 +408,8 @@ fn fake_chart(extra_templates: &[(&str, &str)], crds: &[(&str, &str)]) -> Chart 
     for (name, text) in crds {
         files.push(file(&format!("crds/{name}"), text));
     }
-    crate::loader::from_files(files, "app", &crate::loader::LoadOptions::default()).unwrap()
+    crate::chart::loader::from_files(files, "app", &crate::chart::loader::LoadOptions::default())
+        .unwrap()
 }
 
 fn in_ns(namespace: &str) -> DeployOptions {
