@@ -63,7 +63,8 @@ fn max_unavailable(object: &Value, replicas: i64) -> i64 {
     }
 }
 
-/// The readiness of `object` (of `kind`); `jobs`: Jobs must have completed.
+/// The readiness of `object` (of `kind`); `jobs`: Jobs must have completed and Pods succeeded
+/// (how hooks are waited for; a plain `--wait` takes a Ready Pod).
 pub fn readiness(kind: &str, object: &Value, jobs: bool) -> Readiness {
     let replicas = int(object, "/spec/replicas").unwrap_or(1);
     match kind {
@@ -127,6 +128,10 @@ pub fn readiness(kind: &str, object: &Value, jobs: bool) -> Readiness {
             Some("Failed") => Readiness::Failed(format!(
                 "pod failed: {}",
                 text(object, "/status/message").unwrap_or("no message")
+            )),
+            phase if jobs => Readiness::Waiting(format!(
+                "pod {}, not Succeeded yet",
+                phase.unwrap_or("Pending")
             )),
             _ => match condition(object, "Ready") {
                 Some(("True", _)) => Readiness::Ready,
@@ -220,6 +225,13 @@ mod tests {
         );
         let pod = json!({"status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}});
         assert_eq!(readiness("Pod", &pod, false), Readiness::Ready);
+        // A hook Pod must run to completion.
+        assert_eq!(
+            readiness("Pod", &pod, true),
+            Readiness::Waiting("pod Running, not Succeeded yet".into())
+        );
+        let done = json!({"status": {"phase": "Succeeded"}});
+        assert_eq!(readiness("Pod", &done, true), Readiness::Ready);
         assert!(matches!(
             readiness(
                 "PersistentVolumeClaim",
