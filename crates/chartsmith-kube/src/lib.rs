@@ -100,7 +100,7 @@ impl Backend {
     pub fn connect(options: &ConnectOptions) -> Result<Backend, KubeError> {
         let rt = Runtime::new()?;
         let (config, context) = rt.block_on(load_config(options))?;
-        let server = config.cluster_url.to_string();
+        let server = config.cluster_url.to_string().trim_end_matches('/').to_string();
         let namespace = config.default_namespace.clone();
         // The client spawns its connection worker on the runtime it is created in.
         let _entered = rt.0.enter();
@@ -146,29 +146,31 @@ async fn load_config(
     let err = |path: Option<PathBuf>| {
         move |e: Box<dyn std::error::Error + Send + Sync>| KubeError::Kubeconfig { path, source: e }
     };
+    // As kubectl: a named file, else $KUBECONFIG (a list of files), else ~/.kube/config; only
+    // when none of those exists, the in-cluster service account. A file that exists but cannot
+    // be read is an error, never a silent fallback to another cluster.
     let (kubeconfig, path) = match &options.kubeconfig {
         Some(path) => (
             Some(Kubeconfig::read_from(path).map_err(|e| err(Some(path.clone()))(Box::new(e)))?),
             Some(path.clone()),
         ),
-        None => (Kubeconfig::read().ok(), None),
+        None if kubeconfig_present() => (
+            Some(Kubeconfig::read().map_err(|e| err(None)(Box::new(e)))?),
+            None,
+        ),
+        None => (None, None),
     };
     let context = options
         .context
         .clone()
         .or_else(|| kubeconfig.as_ref().and_then(|k| k.current_context.clone()));
-    let mut config = match (kubeconfig, &options.kubeconfig, &options.context) {
-        (Some(k), Some(_), _) | (Some(k), None, Some(_)) => {
-            kube::Config::from_custom_kubeconfig(k, &kube_options)
-                .await
-                .map_err(|e| err(path.clone())(Box::new(e)))?
-        }
-        (Some(k), None, None) => kube::Config::from_custom_kubeconfig(k, &kube_options)
+    let mut config = match kubeconfig {
+        Some(k) => kube::Config::from_custom_kubeconfig(k, &kube_options)
             .await
-            .map_err(|e| err(None)(Box::new(e)))?,
-        (None, _, _) => kube::Config::incluster().map_err(|e| {
+            .map_err(|e| err(path.clone())(Box::new(e)))?,
+        None => kube::Config::incluster().map_err(|e| {
             err(None)(
-                format!("no kubeconfig (KUBECONFIG, ~/.kube/config) and not in a cluster: {e}")
+                format!("no kubeconfig ($KUBECONFIG, ~/.kube/config) and not in a cluster: {e}")
                     .into(),
             )
         })?,
@@ -176,6 +178,16 @@ async fn load_config(
     // A request never hangs for ever on a dead server.
     config.read_timeout = Some(std::time::Duration::from_secs(60));
     Ok((config, context))
+}
+
+/// Whether `$KUBECONFIG` names a file or `~/.kube/config` exists.
+fn kubeconfig_present() -> bool {
+    if let Some(paths) = std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
+        return std::env::split_paths(&paths).any(|p| !p.as_os_str().is_empty());
+    }
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .is_some_and(|home| home.join(".kube/config").exists())
 }
 
 /// The text of a kube error without its Debug noise: the API server's message for API errors.

@@ -124,13 +124,16 @@ impl KubeTarget {
         self.rt
             .block_on(api.patch(&resource.key.name, &params, &Patch::Apply(&object)))
             .map_err(|e| match &e {
-                kube::Error::Api(s) if s.code == 409 => ClusterError::Conflict {
+                // Fields another field manager owns (helm's, kubectl's): not an ownership
+                // question, so not `ClusterError::Conflict`.
+                kube::Error::Api(s) if s.code == 409 => ClusterError::Api {
                     resource: shown.clone(),
                     message: format!(
-                        "{} (field manager {}; --force-conflicts takes the fields over)",
+                        "{} (applying as field manager {}; --force-conflicts takes the fields over)",
                         message(&e),
                         options.field_manager
                     ),
+                    source: Some(crate::cause(e)),
                 },
                 _ => api_error(&shown)(e),
             })?;
@@ -162,10 +165,12 @@ impl KubeTarget {
                 match state {
                     Readiness::Ready => progress.ready.push(key),
                     Readiness::Waiting(why) => progress.waiting.push((key, why)),
+                    // The hook runner names the hook; here it is a resource that failed.
                     Readiness::Failed(why) => {
-                        return Err(ClusterError::HookFailed {
-                            hook: display(&r.key, namespace.as_deref()),
+                        return Err(ClusterError::Api {
+                            resource: display(&r.key, namespace.as_deref()),
                             message: why,
+                            source: None,
                         });
                     }
                 }
