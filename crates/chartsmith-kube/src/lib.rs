@@ -175,8 +175,10 @@ async fn load_config(
             )
         })?,
     };
-    // A request never hangs for ever on a dead server.
+    // A request never hangs for ever on a dead server, and an unavailable API (an aggregated
+    // API whose service is down answers 503) fails at once instead of being retried for minutes.
     config.read_timeout = Some(std::time::Duration::from_secs(60));
+    config.default_retry = false;
     Ok((config, context))
 }
 
