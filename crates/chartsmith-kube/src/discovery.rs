@@ -106,13 +106,12 @@ impl Cache {
             .rt
             .block_on(self.client.apiserver_version())
             .map_err(api_error("/version"))?;
-        let mut caps = Capabilities::new(Some(&info.git_version), &[]).map_err(|e| {
-            ClusterError::Api {
+        let mut caps =
+            Capabilities::new(Some(&info.git_version), &[]).map_err(|e| ClusterError::Api {
                 resource: "/version".into(),
                 message: format!("unusable server version {:?}: {e}", info.git_version),
                 source: None,
-            }
-        })?;
+            })?;
         let mut versions: Vec<String> = self
             .rt
             .block_on(self.client.list_core_api_versions())
@@ -128,8 +127,7 @@ impl Cache {
         let mut apis = Vec::new();
         for gv in versions {
             let resources = if gv.contains('/') {
-                self.rt
-                    .block_on(self.client.list_api_group_resources(&gv))
+                self.rt.block_on(self.client.list_api_group_resources(&gv))
             } else {
                 self.rt.block_on(self.client.list_core_api_resources(&gv))
             };

@@ -100,7 +100,11 @@ impl Backend {
     pub fn connect(options: &ConnectOptions) -> Result<Backend, KubeError> {
         let rt = Runtime::new()?;
         let (config, context) = rt.block_on(load_config(options))?;
-        let server = config.cluster_url.to_string().trim_end_matches('/').to_string();
+        let server = config
+            .cluster_url
+            .to_string()
+            .trim_end_matches('/')
+            .to_string();
         let namespace = config.default_namespace.clone();
         // The client spawns its connection worker on the runtime it is created in.
         let _entered = rt.0.enter();
