@@ -203,7 +203,9 @@ pub struct RenderFlags {
 
 impl RenderFlags {
     /// The capabilities `--kube-version` and `--api-versions` describe.
-    pub fn capabilities(&self) -> chartsmith::Result<chartsmith::engine::Capabilities> {
+    pub fn capabilities(
+        &self,
+    ) -> Result<chartsmith::engine::Capabilities, chartsmith::engine::CapabilitiesError> {
         chartsmith::engine::Capabilities::new(self.kube_version.as_deref(), &self.api_versions)
     }
 

@@ -33,14 +33,15 @@ use crate::cluster::{
     ApplyOptions, ClusterError, DeleteOptions, Owner, Resource, Target, WaitOptions, WaitProgress,
     ownership,
 };
-use crate::engine::{self, Capabilities};
-use crate::error::Result;
+use crate::engine::{self, Capabilities, CapabilitiesError};
 use crate::manifest::Manifest;
 use crate::release::{self, Release, ReleaseChart, Status, Timestamp};
 use crate::storage::{self, Driver, StorageError};
-use crate::template::{TemplateOptions, template};
+use crate::template::{TemplateError, TemplateOptions, template};
 use crate::values::Values;
 use hooks::HookEvent;
+
+type Result<T, E = ActionError> = std::result::Result<T, E>;
 
 /// The description of a completed install.
 pub const INSTALL_COMPLETE: &str = "Install complete";
@@ -161,7 +162,8 @@ impl<'a> Configuration<'a> {
     }
 }
 
-/// Why an action refused or failed, beyond storage and rendering errors.
+/// Why an action refused or failed: its own refusals and failures, and the errors of the store,
+/// the renderer and the cluster it works with.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ActionError {
@@ -219,7 +221,16 @@ pub enum ActionError {
     },
     /// The cluster failed before anything was recorded (discovery, a namespace, a dry run).
     #[error(transparent)]
-    Cluster(ClusterError),
+    Cluster(#[from] ClusterError),
+    /// The release store failed or refused.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The chart could not be rendered, or a stored manifest could not be read.
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    /// The capabilities asked for (`--kube-version`) are unusable.
+    #[error(transparent)]
+    Capabilities(#[from] CapabilitiesError),
 }
 
 /// How `upgrade` treats the values of the current release (Helm's flags).
@@ -459,7 +470,7 @@ fn deploy(
     }
     match config.storage.create(&release) {
         Err(StorageError::AlreadyExists { name, version }) => {
-            return Err(ActionError::Raced { name, version }.into());
+            return Err(ActionError::Raced { name, version });
         }
         other => other?,
     }
@@ -487,8 +498,7 @@ fn deploy(
         return Err(ActionError::Failed {
             description,
             source,
-        }
-        .into());
+        });
     }
     on_success(config)?;
     release.info.status = Status::Deployed;

@@ -1,8 +1,9 @@
 //! `rollback NAME [REVISION]`: a new revision with the chart, values and manifest of an earlier one.
 
-use super::{ActionError, Configuration, Deploy, Operation, RollbackOptions, deploy, resources_of};
+use super::{
+    ActionError, Configuration, Deploy, Operation, Result, RollbackOptions, deploy, resources_of,
+};
 use crate::cluster::ApplyOptions;
-use crate::error::Result;
 use crate::release::{self, Release, Status};
 use crate::storage::StorageError;
 

@@ -92,7 +92,7 @@ fn lifecycle_with_helms_statuses_and_descriptions() {
     assert_eq!(files(&dir), ["001-deployment-web.yaml"]);
     assert!(matches!(
         install(&config, "web", &chart("0.1.0"), &values(""), &options),
-        Err(crate::Error::Action(ActionError::NameInUse(_)))
+        Err(ActionError::NameInUse(_))
     ));
 
     let r2 = upgrade(
@@ -152,7 +152,7 @@ fn lifecycle_with_helms_statuses_and_descriptions() {
     );
     assert!(matches!(
         upgrade(&config, "web", &chart("0.1.0"), &values(""), &options),
-        Err(crate::Error::Action(ActionError::NoDeployedReleases(_)))
+        Err(ActionError::NoDeployedReleases(_))
     ));
     uninstall(&config, "default", "web", &UninstallOptions::default()).unwrap();
     assert!(driver.history("default", "web").unwrap().is_empty());

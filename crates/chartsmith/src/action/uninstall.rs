@@ -2,11 +2,10 @@
 
 use super::hooks::{self, HookEvent};
 use super::{
-    ActionError, Configuration, Operation, UNINSTALL_COMPLETE, UninstallOptions, owner_of,
-    resources_of,
+    ActionError, Configuration, Operation, Result, UNINSTALL_COMPLETE, UninstallOptions,
+    owner_of, resources_of,
 };
 use crate::cluster::{DeleteOptions, ownership};
-use crate::error::Result;
 use crate::release::{Release, Status};
 use crate::storage::StorageError;
 
@@ -47,7 +46,7 @@ pub(super) fn uninstall_locked(
     };
     if last.info.status == Status::Uninstalled {
         if options.keep_history {
-            return Err(ActionError::AlreadyDeleted(name.to_string()).into());
+            return Err(ActionError::AlreadyDeleted(name.to_string()));
         }
         purge(config)?;
         return Ok(last);
