@@ -1,9 +1,10 @@
 //! `install NAME CHART`: revision 1 of a new release.
 
-use super::{
-    ActionError, Configuration, Deploy, DeployOptions, DryRun, INSTALL_COMPLETE, Operation,
-    Result, apply_options, deploy, namespace_of, prepare, render,
+use super::config::{
+    ActionError, Configuration, DeployOptions, DryRun, INSTALL_COMPLETE, Operation, Result,
+    UninstallOptions,
 };
+use super::deploy::{Deploy, apply_options, deploy, namespace_of, prepare, render};
 use crate::chart::Chart;
 use crate::release::{Release, Status};
 use crate::values::Values;
@@ -39,7 +40,7 @@ fn undo_failed_install(
     else {
         return error;
     };
-    let options = super::UninstallOptions::default();
+    let options = UninstallOptions::default();
     match super::uninstall::uninstall_locked(config, namespace, name, &options) {
         Ok(_) => ActionError::RolledBack {
             description: format!(

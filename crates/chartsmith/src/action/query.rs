@@ -1,9 +1,9 @@
 //! The read-only verbs: `list`, `history`, `status`/`get`, and the diffs of `upgrade` and
 //! `rollback` against the deployed revision.
 
-use super::{
-    ActionError, Configuration, DeployOptions, DryRun, Result, RollbackOptions, rollback, upgrade,
-};
+use super::config::{ActionError, Configuration, DeployOptions, DryRun, Result, RollbackOptions};
+use super::rollback::rollback;
+use super::upgrade::upgrade;
 use crate::chart::Chart;
 use crate::release::{Release, Status};
 use crate::storage::{self, StorageError};

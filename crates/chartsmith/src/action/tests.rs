@@ -2,10 +2,12 @@ use std::path::Path;
 
 use super::upgrade::upgrade_values;
 use super::*;
+use crate::chart::Chart;
 use crate::cluster::testing::FakeCluster;
 use crate::cluster::{DirectoryCluster, Target};
-use crate::storage::{LocalDriver, MemoryDriver};
-use crate::values::strvals;
+use crate::release::{Release, ReleaseChart, Status, Timestamp};
+use crate::storage::{Driver, LocalDriver, MemoryDriver};
+use crate::values::{Values, strvals};
 
 fn chart(version: &str) -> Chart {
     let file = |name: &str, text: &str| crate::chart::File {

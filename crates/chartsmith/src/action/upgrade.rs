@@ -1,11 +1,11 @@
 //! `upgrade NAME CHART`: a new revision from a (possibly new) chart and values.
 
-use super::install::install_locked;
-use super::{
-    ActionError, Configuration, Deploy, DeployOptions, DryRun, Operation, Result,
-    UPGRADE_COMPLETE, ValuesMode, apply_options, deploy, namespace_of, prepare, render,
-    resources_of,
+use super::config::{
+    ActionError, Configuration, DeployOptions, DryRun, Operation, Result, RollbackOptions,
+    UPGRADE_COMPLETE, ValuesMode,
 };
+use super::deploy::{Deploy, apply_options, deploy, namespace_of, prepare, render, resources_of};
+use super::install::install_locked;
 use crate::chart::Chart;
 use crate::release::{Release, Status};
 use crate::values::{Values, coalesce_tables};
@@ -116,12 +116,12 @@ pub fn upgrade(
             source,
         }) if options.rollback_on_failure => {
             // Back to the revision that was deployed (the lock is still held).
-            let rollback = super::RollbackOptions {
+            let rollback = RollbackOptions {
                 history_max: options.history_max,
                 wait: options.wait,
                 force_conflicts: options.force_conflicts,
                 timeout: options.timeout,
-                ..super::RollbackOptions::default()
+                ..RollbackOptions::default()
             };
             let undone = super::rollback::rollback_locked(
                 config,
