@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Import graph of a Rust crate's files, from `use crate::`/`use super::` and inline `crate::x::`
-paths, with re-exports (`pub use`) followed to the file that defines the item; `mod x;` and
-`pub use x::...` in a parent count as an edge parent -> child. Reports the strongly connected
-components (import cycles) with more than one file, and exits 1 when one has more than --max files
-(default 3), so CI can run it.
+"""Import graph of a Rust crate's files, from `use crate::`/`use super::`/`use self::` (and `use
+child::` of a submodule) and inline `crate::x::`/`super::x`/`self::x` paths, with re-exports
+(`pub use`) followed to the file that defines the item, so `pub use x::...` in a parent is an edge
+parent -> child. A bare `mod x;` and inline paths without `crate`/`super`/`self` (`x::Item`) are not
+edges. Reports the strongly connected components (import cycles) with more than one file, and exits
+1 when one has more than --max files (default 3), so CI can run it.
 
 usage: scripts/import-cycles.py CRATE_SRC_DIR... [--tests] [--edges] [--modules] [--max=N]
   e.g. scripts/import-cycles.py crates/chartsmith/src crates/chartsmith-cli/src
