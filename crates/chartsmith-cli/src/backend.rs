@@ -10,45 +10,8 @@ use chartsmith::action::Configuration;
 use chartsmith::cluster::{DirectoryCluster, Target};
 use chartsmith::release::Release;
 use chartsmith::storage::{Driver, LocalDriver, STATE_DIR_ENV};
-use clap::{Args, ValueEnum};
 
-/// The release drivers, by Helm's names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DriverKind {
-    /// The embedded store: a state directory, no cluster.
-    Local,
-    /// Helm's Secrets in the release namespace of the kubeconfig's cluster.
-    #[value(alias = "secrets")]
-    Secret,
-    /// Helm's ConfigMaps in the release namespace of the kubeconfig's cluster.
-    #[value(alias = "configmaps")]
-    Configmap,
-}
-
-/// Where releases live: the driver, the state directory or the cluster.
-#[derive(Debug, Clone, Args)]
-pub struct TargetFlags {
-    /// Where releases are recorded: `local` (the state directory; no cluster), `secret` or
-    /// `configmap` (the kubeconfig's cluster, as Helm records them).
-    #[arg(
-        long = "driver",
-        env = "CHARTSMITH_DRIVER",
-        value_enum,
-        default_value = "local",
-        global = true
-    )]
-    pub driver: DriverKind,
-    /// The state directory of the local driver (default: `$CHARTSMITH_STATE_DIR`, else
-    /// `.chartsmith`).
-    #[arg(long = "state-dir", value_name = "DIR", global = true)]
-    pub state_dir: Option<PathBuf>,
-    /// The kubeconfig file (default: `$KUBECONFIG`, else `~/.kube/config`, else in-cluster).
-    #[arg(long = "kubeconfig", value_name = "FILE", global = true)]
-    pub kubeconfig: Option<PathBuf>,
-    /// The kubeconfig context (default: its current context).
-    #[arg(long = "kube-context", value_name = "NAME", global = true)]
-    pub kube_context: Option<String>,
-}
+use crate::args::release::{DriverKind, TargetFlags};
 
 impl TargetFlags {
     fn state_dir(&self) -> PathBuf {
@@ -99,6 +62,7 @@ impl TargetFlags {
 
     #[cfg(not(feature = "kube"))]
     fn connect_kube(&self, kind: DriverKind, _: Option<&PathBuf>) -> Result<Backend> {
+        use clap::ValueEnum as _;
         anyhow::bail!(
             "--driver {}: this chartsmith was built without the Kubernetes backend (feature `kube`)",
             kind.to_possible_value()

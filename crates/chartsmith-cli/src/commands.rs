@@ -1,17 +1,17 @@
 //! One function per verb: resolve settings, call the library once, print.
 
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result};
 use chartsmith::template::template;
-use chartsmith::values::{ValueOptions, compute};
+use chartsmith::values::compute;
 
 use crate::args::{
     Cli, Command, CreateArgs, DependencyCommand, Format, PackageArgs, PullArgs, PushArgs,
-    RegistryCommand, RepoCommand, RepoIndexArgs, ShowArgs, ShowWhat, TemplateArgs, ValueFlags,
-    ValuesArgs,
+    RegistryCommand, RepoCommand, RepoIndexArgs, ShowArgs, ShowWhat, TemplateArgs, ValuesArgs,
 };
+use crate::output::{Exit, json, out};
+use crate::progress::resolve_chart;
 
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
@@ -39,32 +39,8 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
-impl ValueFlags {
-    pub(crate) fn to_options(&self) -> ValueOptions {
-        ValueOptions {
-            value_files: self.values.clone(),
-            json_values: self.set_json.clone(),
-            values: self.set.clone(),
-            string_values: self.set_string.clone(),
-            file_values: self.set_file.clone(),
-            literal_values: self.set_literal.clone(),
-        }
-    }
-}
-
 fn load(chart: &Path) -> Result<chartsmith::Chart> {
     Ok(chartsmith::chart::loader::load(chart)?)
-}
-
-pub(crate) fn out(text: &str) -> Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(text.as_bytes())?;
-    stdout.flush()?;
-    Ok(())
-}
-
-pub(crate) fn json(value: &serde_json::Value) -> Result<String> {
-    Ok(format!("{}\n", serde_json::to_string_pretty(value)?))
 }
 
 fn run_template(args: TemplateArgs) -> Result<()> {
@@ -72,8 +48,8 @@ fn run_template(args: TemplateArgs) -> Result<()> {
         None => ("release-name".to_string(), args.first.clone()),
         Some(chart) => (args.first.clone(), chart.clone()),
     };
-    let chart_path = args.source.local(&chart_path)?;
-    let chart = load(Path::new(&chart_path))?;
+    let chart_path = resolve_chart(&chart_path, args.source.options())?;
+    let chart = load(&chart_path)?;
     let user_values = args.values.to_options().merge()?;
     let options = args.render.template_options(&name)?;
     let mut rendered = template(&chart, &user_values, &options)?;
@@ -86,7 +62,7 @@ fn run_template(args: TemplateArgs) -> Result<()> {
         let report = chartsmith::lint::validate(&chart, &rendered, &lint_options)?;
         crate::lint::report_to_stderr(&chart_path, &report)?;
         if report.failures(false) > 0 {
-            return Err(crate::releases::Exit(1).into());
+            return Err(Exit(1).into());
         }
     }
     if args.no_hooks {
@@ -175,8 +151,8 @@ fn write_output_dir(
 }
 
 fn run_values(args: ValuesArgs) -> Result<()> {
-    let path = args.source.local(&args.chart)?;
-    let chart = load(Path::new(&path))?;
+    let path = resolve_chart(&args.chart, args.source.options())?;
+    let chart = load(&path)?;
     let user_values = args.values.to_options().merge()?;
     let computed = compute(&chart, &user_values)?;
     let values = match &args.subchart {
@@ -195,8 +171,8 @@ fn run_values(args: ValuesArgs) -> Result<()> {
 
 fn run_show(args: ShowArgs) -> Result<()> {
     use chartsmith::chart::show::{Part, show};
-    let path = args.source.local(&args.chart)?;
-    let chart = load(Path::new(&path))?;
+    let path = resolve_chart(&args.chart, args.source.options())?;
+    let chart = load(&path)?;
     let part = match args.what {
         ShowWhat::Chart => Part::Chart,
         ShowWhat::Values => Part::Values,
@@ -274,37 +250,6 @@ fn run_repo_index(args: RepoIndexArgs) -> Result<()> {
     std::fs::write(&target, index.to_yaml())
         .with_context(|| format!("writing {}", target.display()))?;
     Ok(())
-}
-
-/// A chart argument that is not a local path but `oci://…` or `REPO/CHART` of an added
-/// repository is downloaded (verified) into the cache; anything else is returned as it is.
-pub(crate) fn resolve_chart_reference(
-    chart: &str,
-    version: Option<&str>,
-    remote: &crate::args::RemoteFlags,
-) -> Result<String> {
-    if Path::new(chart).exists() {
-        return Ok(chart.to_string());
-    }
-    let settings = remote.settings();
-    if chart.starts_with("oci://") {
-        let path = crate::progress::spin(format!("Fetching {chart}"), || {
-            chartsmith::downloader::locate(&settings, chart, version)
-        })?;
-        return Ok(path.display().to_string());
-    }
-    if let Some((repo, name)) = chart.split_once('/')
-        && !name.contains('/')
-        && chartsmith::repo::RepositoriesFile::load(&settings)?
-            .get(repo)
-            .is_some()
-    {
-        let path = crate::progress::spin(format!("Fetching {chart}"), || {
-            chartsmith::downloader::locate(&settings, chart, version)
-        })?;
-        return Ok(path.display().to_string());
-    }
-    Ok(chart.to_string())
 }
 
 fn run_repo(command: RepoCommand) -> Result<()> {

@@ -6,8 +6,8 @@ use anyhow::Result;
 use chartsmith::lint::{Diagnostic, LintOptions, lint};
 
 use crate::args::{LintArgs, LintFormat};
-use crate::commands::{json, out};
-use crate::releases::Exit;
+use crate::output::{Exit, json, out};
+use crate::progress::resolve_chart;
 
 pub fn run_lint(args: LintArgs) -> Result<()> {
     let user_values = args.values.to_options().merge()?;
@@ -22,8 +22,8 @@ pub fn run_lint(args: LintArgs) -> Result<()> {
     let mut failures = 0;
     let mut text = String::new();
     for path in &args.charts {
-        let local = args.source.local(path)?;
-        let chart = chartsmith::chart::loader::load(Path::new(&local))?;
+        let local = resolve_chart(path, args.source.options())?;
+        let chart = chartsmith::chart::loader::load(&local)?;
         let report = lint(&chart, &user_values, &options)?;
         failures += report.failures(args.strict);
         for d in &report.diagnostics {
@@ -48,7 +48,7 @@ pub fn run_lint(args: LintArgs) -> Result<()> {
 
 /// `template --validate`: the findings (not the info ones) on standard error, in the format of
 /// `lint`, with the summary line when there are any.
-pub(crate) fn report_to_stderr(chart: &str, report: &chartsmith::lint::LintReport) -> Result<()> {
+pub(crate) fn report_to_stderr(chart: &Path, report: &chartsmith::lint::LintReport) -> Result<()> {
     use std::io::Write;
     let shown: Vec<&Diagnostic> = report
         .diagnostics
@@ -61,7 +61,8 @@ pub(crate) fn report_to_stderr(chart: &str, report: &chartsmith::lint::LintRepor
     let mut text: String = shown.iter().map(|d| render(d)).collect();
     let (errors, warnings) = count(&report.diagnostics);
     text.push_str(&format!(
-        "{chart}: {errors} error(s), {warnings} warning(s)\n"
+        "{}: {errors} error(s), {warnings} warning(s)\n",
+        chart.display()
     ));
     let mut stderr = std::io::stderr().lock();
     stderr.write_all(text.as_bytes())?;

@@ -4,6 +4,7 @@ mod args;
 mod backend;
 mod commands;
 mod lint;
+mod output;
 mod progress;
 mod releases;
 
@@ -24,7 +25,7 @@ fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            if let Some(releases::Exit(code)) = e.downcast_ref::<releases::Exit>() {
+            if let Some(output::Exit(code)) = e.downcast_ref::<output::Exit>() {
                 return ExitCode::from(*code);
             }
             if let Some(io) = e.downcast_ref::<std::io::Error>()

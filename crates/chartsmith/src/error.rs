@@ -1,9 +1,9 @@
-//! The crate-level error: one variant per module error, for calls that span modules (the CLI, the
-//! release actions, the renderer). Each module returns its own error type (`LoadError`,
-//! `ValuesError`, `RepoError`, ...); `?` turns any of them into an [`Error`].
+//! The crate-level error: one variant per module error, for calls that span modules (the CLI,
+//! embedders). Each module returns its own error type (`LoadError`, `ValuesError`, `RepoError`,
+//! `TemplateError`, `LintError`, `ActionError`, ...), which wraps the errors of the modules it
+//! calls; `?` turns any of them into an [`Error`].
 //!
-//! May import: every module's error type; no module below `action`/`template`/`engine`/`lint`
-//! imports this file.
+//! May import: every module's error type; no module of the library imports this file.
 
 use std::path::PathBuf;
 
@@ -39,9 +39,13 @@ pub enum Error {
     /// Values could not be computed.
     #[error(transparent)]
     Values(#[from] crate::values::ValuesError),
-    /// Rendered output could not be assembled (YAML, kubeVersion, `--show-only`).
+    /// A chart could not be rendered (values, schema, templates, YAML, kubeVersion,
+    /// `--show-only`).
     #[error(transparent)]
     Template(#[from] crate::template::TemplateError),
+    /// `--kube-version` or `--api-versions` are unusable.
+    #[error(transparent)]
+    Capabilities(#[from] crate::engine::CapabilitiesError),
     /// `create` failed.
     #[error(transparent)]
     Create(#[from] crate::chart::create::CreateError),
@@ -57,7 +61,7 @@ pub enum Error {
     /// A release action refused or failed.
     #[error(transparent)]
     Action(#[from] crate::action::ActionError),
-    /// A lint config file is unusable.
+    /// A chart could not be linted (rendering, a lint config file).
     #[error(transparent)]
     Lint(#[from] crate::lint::LintError),
     /// A chart could not be packaged.

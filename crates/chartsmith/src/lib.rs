@@ -42,8 +42,9 @@
 //! # Errors
 //!
 //! Each module returns its own error ([`chart::loader::LoadError`], [`values::ValuesError`],
-//! [`repo::RepoError`], [`registry::RegistryError`], ...), which names the file, key or reference
-//! it is about and wraps the errors of the modules it calls. [`Error`] has one variant per module
+//! [`repo::RepoError`], [`registry::RegistryError`], [`template::TemplateError`],
+//! [`lint::LintError`], [`action::ActionError`], ...), which names the file, key or reference it
+//! is about and wraps the errors of the modules it calls. [`Error`] has one variant per module
 //! error, so `?` turns any of them into it, for code (such as a CLI) that calls several modules.
 
 pub mod action;

@@ -1,10 +1,13 @@
 //! The `template` action: compute values, render, split and order manifests as `helm template`.
 
 use crate::chart::Chart;
-use crate::engine::{self, Capabilities, Release, RenderLimits};
-use crate::error::Result;
+use crate::constraint::ConstraintError;
+use crate::engine::{self, Capabilities, Release, RenderError, RenderLimits};
 use crate::manifest::{self, Manifest};
-use crate::values::{self, Values};
+use crate::values::schema::SchemaError;
+use crate::values::{self, Values, ValuesError};
+
+type Result<T, E = TemplateError> = std::result::Result<T, E>;
 
 /// Options for [`template`].
 #[derive(Clone, Default)]
@@ -34,10 +37,23 @@ impl std::fmt::Debug for TemplateOptions {
     }
 }
 
-/// Why the rendered output cannot be produced, beyond template errors.
+/// Why the rendered output cannot be produced: the values, their schema, a template, or the
+/// assembled manifests.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TemplateError {
+    /// The values could not be computed.
+    #[error(transparent)]
+    Values(#[from] ValuesError),
+    /// The values violate a `values.schema.json`, or a schema is unusable.
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+    /// A template failed to parse or render.
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    /// The chart's `kubeVersion` is not a valid constraint.
+    #[error(transparent)]
+    Constraint(#[from] ConstraintError),
     /// A rendered document is not valid YAML.
     #[error(transparent)]
     Manifest(#[from] manifest::ManifestError),
@@ -56,9 +72,6 @@ pub enum TemplateError {
     /// The release name is not valid.
     #[error("{0}")]
     ReleaseName(String),
-    /// `--kube-version` is not a version.
-    #[error("invalid Kubernetes version `{0}`: expected a version such as 1.29 or v1.29.3")]
-    InvalidKubeVersion(String),
     /// A library chart cannot be rendered on its own.
     #[error("chart `{0}` is a library chart: library charts are not installable")]
     Library(String),
@@ -132,7 +145,7 @@ impl Rendered {
                 .chain(&self.hooks)
                 .any(|m| glob.is_match(&m.source));
             if !found {
-                return Err(TemplateError::ShowOnly((*p).clone()).into());
+                return Err(TemplateError::ShowOnly((*p).clone()));
             }
         }
         let keep = |m: &Manifest| matchers.iter().any(|(_, g)| g.is_match(&m.source));
@@ -168,8 +181,7 @@ fn check_kube_version(chart: &Chart, caps: &Capabilities) -> Result<()> {
                 chart: chart.name().to_string(),
                 constraint: constraint.to_string(),
                 version: caps.git_version(),
-            }
-            .into());
+            });
         }
     }
     Ok(())
@@ -183,7 +195,7 @@ pub fn template(
 ) -> Result<Rendered> {
     Release::validate_name(&options.release.name).map_err(TemplateError::ReleaseName)?;
     if chart.is_library() {
-        return Err(TemplateError::Library(chart.name().to_string()).into());
+        return Err(TemplateError::Library(chart.name().to_string()));
     }
     check_kube_version(chart, &options.capabilities)?;
     let computed = values::compute(chart, user_values)?;
@@ -198,7 +210,7 @@ pub fn template(
         &options.limits,
         options.lookup.clone(),
     )?;
-    let (manifests, hooks) = manifest::sort_manifests(&files.files).map_err(TemplateError::from)?;
+    let (manifests, hooks) = manifest::sort_manifests(&files.files)?;
     let mut crds = Vec::new();
     collect_crds(&computed.chart, computed.chart.name(), &mut crds);
     Ok(Rendered {

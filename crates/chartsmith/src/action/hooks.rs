@@ -2,6 +2,7 @@
 //! `helm.sh/hook`, `helm.sh/hook-weight` and `helm.sh/hook-delete-policy` annotations). Every
 //! backend runs hooks through these rules.
 
+use super::config::Configuration;
 use crate::release::Hook;
 
 /// A point in a release's lifecycle where hooks run.
@@ -129,13 +130,14 @@ pub fn select(hooks: &[Hook], event: HookEvent) -> Vec<&Hook> {
 /// How long a hook may run when no `--timeout` is given (Helm's default).
 pub const DEFAULT_HOOK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
 
-/// Runs the hooks of `release` for `event` on `config.cluster`, in order, recording each run in
-/// `release.hooks[].last_run` (Helm's `execHook`): an existing hook resource is deleted first
-/// (`before-hook-creation`, the default), the hook is created and waited for (Jobs complete,
-/// Pods succeed) within `timeout`, then deleted as its policies say. A target without live state
+/// Runs the hooks of `release` (owned by `owner`) for `event` on `config.cluster`, in order,
+/// recording each run in `release.hooks[].last_run` (Helm's `execHook`): an existing hook
+/// resource is deleted first (`before-hook-creation`, the default), the hook is created and
+/// waited for (Jobs complete, Pods succeed) within `timeout`, then deleted as its policies say. A target without live state
 /// ([`crate::cluster::Target::runs_hooks`] false) runs none.
 pub(super) fn run(
-    config: &super::Configuration<'_>,
+    config: &Configuration<'_>,
+    owner: &crate::cluster::Owner,
     release: &mut crate::release::Release,
     event: HookEvent,
     timeout: std::time::Duration,
@@ -144,7 +146,6 @@ pub(super) fn run(
     if !config.cluster.runs_hooks() {
         return Ok(());
     }
-    let owner = super::owner_of(release);
     let order: Vec<usize> = {
         let chosen = select(&release.hooks, event);
         chosen
@@ -164,13 +165,13 @@ pub(super) fn run(
             hook_weight: hook.weight,
         };
         let mut resource = Resource::from_manifest(&manifest)?;
-        ownership::stamp(&mut resource, &owner);
+        ownership::stamp(&mut resource, owner);
         let resource = [resource];
         let policies = DeletePolicy::of(&hook);
         if policies.contains(&DeletePolicy::BeforeHookCreation) {
             config
                 .cluster
-                .delete(&owner, &resource, &DeleteOptions::default())?;
+                .delete(owner, &resource, &DeleteOptions::default())?;
         }
         let started = (config.clock)();
         release.hooks[index].last_run = crate::release::HookExecution {
@@ -180,9 +181,9 @@ pub(super) fn run(
         };
         config
             .cluster
-            .apply(&owner, &resource, &ApplyOptions::default())?;
+            .apply(owner, &resource, &ApplyOptions::default())?;
         let outcome = config.cluster.wait(
-            &owner,
+            owner,
             &resource,
             &WaitOptions {
                 timeout,
@@ -201,7 +202,7 @@ pub(super) fn run(
         if delete_now {
             config
                 .cluster
-                .delete(&owner, &resource, &DeleteOptions::default())?;
+                .delete(owner, &resource, &DeleteOptions::default())?;
         }
         if let Err(e) = outcome {
             return Err(crate::cluster::ClusterError::HookFailed {

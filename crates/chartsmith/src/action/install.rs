@@ -1,11 +1,11 @@
 //! `install NAME CHART`: revision 1 of a new release.
 
-use super::{
-    ActionError, Configuration, Deploy, DeployOptions, DryRun, INSTALL_COMPLETE, Operation,
-    apply_options, deploy, namespace_of, prepare, render,
+use super::config::{
+    ActionError, Configuration, DeployOptions, DryRun, INSTALL_COMPLETE, Operation, Result,
+    UninstallOptions,
 };
+use super::deploy::{Deploy, apply_options, deploy, namespace_of, prepare, render};
 use crate::chart::Chart;
-use crate::error::Result;
 use crate::release::{Release, Status};
 use crate::values::Values;
 
@@ -31,31 +31,29 @@ fn undo_failed_install(
     config: &Configuration<'_>,
     name: &str,
     namespace: &str,
-    error: crate::Error,
-) -> crate::Error {
-    let crate::Error::Action(ActionError::Failed {
+    error: ActionError,
+) -> ActionError {
+    let ActionError::Failed {
         description,
         source,
-    }) = error
+    } = error
     else {
         return error;
     };
-    let options = super::UninstallOptions::default();
+    let options = UninstallOptions::default();
     match super::uninstall::uninstall_locked(config, namespace, name, &options) {
         Ok(_) => ActionError::RolledBack {
             description: format!(
                 "release {name} failed, and has been uninstalled due to rollback-on-failure being set: {description}"
             ),
             source,
-        }
-        .into(),
+        },
         Err(undo) => ActionError::RolledBack {
             description: format!(
                 "release {name} failed: {description}; uninstalling it (rollback-on-failure) failed too: {undo}"
             ),
             source,
-        }
-        .into(),
+        },
     }
 }
 
@@ -69,7 +67,7 @@ pub(super) fn install_locked(
 ) -> Result<Release> {
     let namespace = namespace_of(options);
     if !config.storage.history(&namespace, name)?.is_empty() {
-        return Err(ActionError::NameInUse(name.to_string()).into());
+        return Err(ActionError::NameInUse(name.to_string()));
     }
     let (mut release, crds) = render(config, name, chart, values, options, 1)?;
     let now = (config.clock)();

@@ -1,9 +1,10 @@
 //! The read-only verbs: `list`, `history`, `status`/`get`, and the diffs of `upgrade` and
 //! `rollback` against the deployed revision.
 
-use super::{Configuration, DeployOptions, DryRun, RollbackOptions, rollback, upgrade};
+use super::config::{ActionError, Configuration, DeployOptions, DryRun, Result, RollbackOptions};
+use super::rollback::rollback;
+use super::upgrade::upgrade;
 use crate::chart::Chart;
-use crate::error::Result;
 use crate::release::{Release, Status};
 use crate::storage::{self, StorageError};
 use crate::values::{Values, coalesce_tables};
@@ -99,7 +100,7 @@ fn diff_with_deployed(
     let manifests = |r: &Release| {
         r.manifests()
             .map_err(crate::template::TemplateError::from)
-            .map_err(crate::Error::from)
+            .map_err(ActionError::from)
     };
     let old = match storage::deployed(config.storage, &proposed.namespace, &proposed.name)? {
         Some(current) => manifests(&current)?,

@@ -1,8 +1,8 @@
 //! `rollback NAME [REVISION]`: a new revision with the chart, values and manifest of an earlier one.
 
-use super::{ActionError, Configuration, Deploy, Operation, RollbackOptions, deploy, resources_of};
+use super::config::{ActionError, Configuration, Operation, Result, RollbackOptions};
+use super::deploy::{Deploy, deploy, resources_of};
 use crate::cluster::ApplyOptions;
-use crate::error::Result;
 use crate::release::{self, Release, Status};
 use crate::storage::StorageError;
 

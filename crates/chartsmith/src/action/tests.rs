@@ -2,10 +2,12 @@ use std::path::Path;
 
 use super::upgrade::upgrade_values;
 use super::*;
+use crate::chart::Chart;
 use crate::cluster::testing::FakeCluster;
 use crate::cluster::{DirectoryCluster, Target};
-use crate::storage::{LocalDriver, MemoryDriver};
-use crate::values::strvals;
+use crate::release::{Release, ReleaseChart, Status, Timestamp};
+use crate::storage::{Driver, LocalDriver, MemoryDriver};
+use crate::values::{Values, strvals};
 
 fn chart(version: &str) -> Chart {
     let file = |name: &str, text: &str| crate::chart::File {
@@ -92,7 +94,7 @@ fn lifecycle_with_helms_statuses_and_descriptions() {
     assert_eq!(files(&dir), ["001-deployment-web.yaml"]);
     assert!(matches!(
         install(&config, "web", &chart("0.1.0"), &values(""), &options),
-        Err(crate::Error::Action(ActionError::NameInUse(_)))
+        Err(ActionError::NameInUse(_))
     ));
 
     let r2 = upgrade(
@@ -152,7 +154,7 @@ fn lifecycle_with_helms_statuses_and_descriptions() {
     );
     assert!(matches!(
         upgrade(&config, "web", &chart("0.1.0"), &values(""), &options),
-        Err(crate::Error::Action(ActionError::NoDeployedReleases(_)))
+        Err(ActionError::NoDeployedReleases(_))
     ));
     uninstall(&config, "default", "web", &UninstallOptions::default()).unwrap();
     assert!(driver.history("default", "web").unwrap().is_empty());

@@ -1,12 +1,11 @@
 //! `uninstall NAME`: removes the release's resources, and its records unless `--keep-history`.
 
-use super::hooks::{self, HookEvent};
-use super::{
-    ActionError, Configuration, Operation, UNINSTALL_COMPLETE, UninstallOptions, owner_of,
-    resources_of,
+use super::config::{
+    ActionError, Configuration, Operation, Result, UNINSTALL_COMPLETE, UninstallOptions,
 };
+use super::deploy::{owner_of, resources_of};
+use super::hooks::{self, HookEvent};
 use crate::cluster::{DeleteOptions, ownership};
-use crate::error::Result;
 use crate::release::{Release, Status};
 use crate::storage::StorageError;
 
@@ -47,7 +46,7 @@ pub(super) fn uninstall_locked(
     };
     if last.info.status == Status::Uninstalled {
         if options.keep_history {
-            return Err(ActionError::AlreadyDeleted(name.to_string()).into());
+            return Err(ActionError::AlreadyDeleted(name.to_string()));
         }
         purge(config)?;
         return Ok(last);
@@ -64,15 +63,16 @@ pub(super) fn uninstall_locked(
         source,
     };
     let timeout = options.timeout.unwrap_or(hooks::DEFAULT_HOOK_TIMEOUT);
-    hooks::run(config, &mut last, HookEvent::PreDelete, timeout).map_err(failed)?;
+    let owner = owner_of(&last);
+    hooks::run(config, &owner, &mut last, HookEvent::PreDelete, timeout).map_err(failed)?;
     let mut resources = resources_of(&last).map_err(failed)?;
     resources.retain(|r| !ownership::keeps(r));
     resources.reverse();
     config
         .cluster
-        .delete(&owner_of(&last), &resources, &DeleteOptions::default())
+        .delete(&owner, &resources, &DeleteOptions::default())
         .map_err(failed)?;
-    hooks::run(config, &mut last, HookEvent::PostDelete, timeout).map_err(failed)?;
+    hooks::run(config, &owner, &mut last, HookEvent::PostDelete, timeout).map_err(failed)?;
     last.info.status = Status::Uninstalled;
     last.info.description = options
         .description

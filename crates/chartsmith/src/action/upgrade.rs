@@ -1,12 +1,12 @@
 //! `upgrade NAME CHART`: a new revision from a (possibly new) chart and values.
 
-use super::install::install_locked;
-use super::{
-    ActionError, Configuration, Deploy, DeployOptions, DryRun, Operation, UPGRADE_COMPLETE,
-    ValuesMode, apply_options, deploy, namespace_of, prepare, render, resources_of,
+use super::config::{
+    ActionError, Configuration, DeployOptions, DryRun, Operation, Result, RollbackOptions,
+    UPGRADE_COMPLETE, ValuesMode,
 };
+use super::deploy::{Deploy, apply_options, deploy, namespace_of, prepare, render, resources_of};
+use super::install::install_locked;
 use crate::chart::Chart;
-use crate::error::Result;
 use crate::release::{Release, Status};
 use crate::values::{Values, coalesce_tables};
 
@@ -53,15 +53,14 @@ pub fn upgrade(
         if options.install {
             return install_locked(config, name, chart, values, options);
         }
-        return Err(ActionError::NoDeployedReleases(name.to_string()).into());
+        return Err(ActionError::NoDeployedReleases(name.to_string()));
     };
     if last.info.status.is_pending() {
         return Err(ActionError::Pending {
             name: name.to_string(),
             version: last.version,
             status: last.info.status,
-        }
-        .into());
+        });
     }
     let current = match history
         .iter()
@@ -70,7 +69,7 @@ pub fn upgrade(
     {
         Some(deployed) => deployed.clone(),
         None if matches!(last.info.status, Status::Failed | Status::Superseded) => last.clone(),
-        None => return Err(ActionError::NoDeployedReleases(name.to_string()).into()),
+        None => return Err(ActionError::NoDeployedReleases(name.to_string())),
     };
     let (chart, values) = upgrade_values(chart, &current, values, options.values_mode);
     let (mut release, _crds) = render(config, name, &chart, &values, options, last.version + 1)?;
@@ -112,17 +111,17 @@ pub fn upgrade(
         },
     );
     match deployed {
-        Err(crate::Error::Action(ActionError::Failed {
+        Err(ActionError::Failed {
             description,
             source,
-        })) if options.rollback_on_failure => {
+        }) if options.rollback_on_failure => {
             // Back to the revision that was deployed (the lock is still held).
-            let rollback = super::RollbackOptions {
+            let rollback = RollbackOptions {
                 history_max: options.history_max,
                 wait: options.wait,
                 force_conflicts: options.force_conflicts,
                 timeout: options.timeout,
-                ..super::RollbackOptions::default()
+                ..RollbackOptions::default()
             };
             let undone = super::rollback::rollback_locked(
                 config,
@@ -141,8 +140,7 @@ pub fn upgrade(
                     ),
                 },
                 source,
-            }
-            .into())
+            })
         }
         other => other,
     }

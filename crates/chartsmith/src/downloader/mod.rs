@@ -1,5 +1,6 @@
-//! Getting charts: `pull` of a `REPO/CHART` or `oci://` reference ([`pull`], [`locate`]),
-//! `dependency list|update|build` ([`dependency`]), and the HTTP client they share.
+//! Getting charts: `pull` of a `REPO/CHART` or `oci://` reference ([`pull`], [`locate`]), a
+//! chart argument as a local path ([`resolve_chart`]), `dependency list|update|build`
+//! ([`dependency`]), and the HTTP client they share.
 //!
 //! The files: `pull.rs`, `dependency.rs` (Helm's dependency manager: `Chart.lock`, vendoring into
 //! `charts/`) and `http.rs` (one HTTP agent per TLS setting, bounded downloads); this file only
@@ -15,6 +16,6 @@ mod pull;
 
 pub use http::{MAX_ARCHIVE_BYTES, TlsOptions};
 pub use pull::{
-    PullError, Pulled, absolute_url, download, download_chart, fetch_chart, locate, pull, unpack,
-    verify,
+    PullError, Pulled, ResolveOptions, absolute_url, download, download_chart, fetch_chart, locate,
+    pull, resolve_chart, unpack, verify,
 };

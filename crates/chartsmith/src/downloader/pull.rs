@@ -11,7 +11,9 @@ use super::http::{MAX_ARCHIVE_BYTES, get};
 use crate::chart::Chart;
 use crate::chart::loader::{self, LoadError, LoadOptions};
 use crate::registry::RegistryError;
-use crate::repo::{ChartVersion, RepoError, RepoSettings, Repository, cached_index, find_version};
+use crate::repo::{
+    ChartVersion, RepoError, RepoSettings, RepositoriesFile, Repository, cached_index, find_version,
+};
 use crate::util::digest::{digest_of, sha256_hex};
 use crate::util::fs::{IoError, WriteOptions, write_atomic_creating_dirs};
 
@@ -167,6 +169,67 @@ pub fn locate(
     Ok(target)
 }
 
+/// How [`resolve_chart`] finds a chart: the version range of a remote reference, the repository
+/// settings, and who is told when a chart is downloaded.
+#[derive(Clone)]
+pub struct ResolveOptions<'a> {
+    /// The version range of a `REPO/CHART` or `oci://` reference (`None`: the newest release).
+    pub version: Option<String>,
+    /// The repositories file, the cache the archive is written to, and how OCI registries are
+    /// reached (plain HTTP, TLS).
+    pub settings: RepoSettings,
+    /// Called with the reference right before a remote chart is downloaded (the CLI shows a
+    /// spinner until [`resolve_chart`] returns).
+    pub fetching: Option<&'a dyn Fn(&str)>,
+}
+
+impl ResolveOptions<'_> {
+    /// Options with these settings, the newest version and nobody told of downloads.
+    pub fn new(settings: RepoSettings) -> Self {
+        ResolveOptions {
+            version: None,
+            settings,
+            fetching: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for ResolveOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResolveOptions")
+            .field("version", &self.version)
+            .field("settings", &self.settings)
+            .field("fetching", &self.fetching.is_some())
+            .finish()
+    }
+}
+
+/// A chart argument as a local path, as every verb of the `chartsmith` CLI that takes a chart
+/// resolves it: an existing path is returned as it is; an `oci://` reference, or `REPO/CHART` of
+/// a repository of the repositories file, is downloaded and verified into the cache ([`locate`])
+/// and the archive's path is returned; anything else is returned as it is (loading it then names
+/// the missing path).
+pub fn resolve_chart(reference: &str, options: &ResolveOptions<'_>) -> Result<PathBuf, PullError> {
+    if Path::new(reference).exists() {
+        return Ok(PathBuf::from(reference));
+    }
+    let settings = &options.settings;
+    let remote = reference.starts_with("oci://")
+        || match reference.split_once('/') {
+            Some((repo, name)) => {
+                !name.contains('/') && RepositoriesFile::load(settings)?.get(repo).is_some()
+            }
+            None => false,
+        };
+    if !remote {
+        return Ok(PathBuf::from(reference));
+    }
+    if let Some(fetching) = options.fetching {
+        fetching(reference);
+    }
+    locate(settings, reference, options.version.as_deref())
+}
+
 /// The file name, verified bytes and digest of a `repo/chart` or `oci://` reference.
 fn fetch_any(
     settings: &RepoSettings,
@@ -230,7 +293,7 @@ pub fn unpack(bytes: &[u8], source_name: &str, destination: &Path) -> Result<Pat
 mod tests {
     use super::*;
     use crate::downloader::TlsOptions;
-    use crate::repo::{RepositoriesFile, add, list, remove};
+    use crate::repo::{add, list, remove};
     use crate::util::digest::hex;
     use sha2::{Digest, Sha256};
 
@@ -280,6 +343,40 @@ mod tests {
         assert!(list(&s).unwrap().is_empty());
         assert!(fetch_chart(&s, "local/app", None).is_err());
         assert!(fetch_chart(&s, "no-slash", None).is_err());
+    }
+
+    #[test]
+    fn chart_references_resolve_to_local_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = settings(dir.path());
+        RepositoriesFile {
+            api_version: "v1".into(),
+            generated: String::new(),
+            repositories: vec![Repository {
+                name: "local".into(),
+                ..Repository::at("http://127.0.0.1:1")
+            }],
+        }
+        .save(&s)
+        .unwrap();
+        let fetched = std::cell::RefCell::new(Vec::new());
+        let fetching = |r: &str| fetched.borrow_mut().push(r.to_string());
+        let options = ResolveOptions {
+            fetching: Some(&fetching),
+            ..ResolveOptions::new(s.clone())
+        };
+        let existing = dir.path().join("config");
+        let existing = existing.to_str().unwrap();
+        assert_eq!(
+            resolve_chart(existing, &options).unwrap(),
+            Path::new(existing)
+        );
+        for as_is in ["missing", "other/app", "local/app/x"] {
+            assert_eq!(resolve_chart(as_is, &options).unwrap(), Path::new(as_is));
+        }
+        assert!(fetched.borrow().is_empty());
+        assert!(resolve_chart("local/app", &options).is_err());
+        assert_eq!(*fetched.borrow(), ["local/app"]);
     }
 
     #[test]

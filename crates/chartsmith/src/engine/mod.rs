@@ -103,11 +103,14 @@ impl Default for Capabilities {
 
 impl Capabilities {
     /// Capabilities for `--kube-version` (`1.29`, `v1.29.3`) plus extra `--api-versions`.
-    pub fn new(kube_version: Option<&str>, extra_api_versions: &[String]) -> crate::Result<Self> {
+    pub fn new(
+        kube_version: Option<&str>,
+        extra_api_versions: &[String],
+    ) -> Result<Self, CapabilitiesError> {
         let mut caps = Capabilities::default();
         if let Some(v) = kube_version {
             caps.kube_version = crate::constraint::parse_version(v)
-                .map_err(|_| crate::template::TemplateError::InvalidKubeVersion(v.to_string()))?;
+                .map_err(|_| CapabilitiesError::InvalidKubeVersion(v.to_string()))?;
         }
         for api in extra_api_versions {
             for part in api.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -137,6 +140,15 @@ impl Capabilities {
             "ChartsmithVersion": env!("CARGO_PKG_VERSION"),
         })
     }
+}
+
+/// Why [`Capabilities::new`] refused its arguments.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CapabilitiesError {
+    /// `--kube-version` is not a version.
+    #[error("invalid Kubernetes version `{0}`: expected a version such as 1.29 or v1.29.3")]
+    InvalidKubeVersion(String),
 }
 
 /// Bounds on what one render may do, so that a hostile template cannot exhaust the machine.

@@ -15,7 +15,7 @@ fn chart(files: &[(&str, &str)]) -> crate::Chart {
     from_files(files, "test", &LoadOptions::default()).unwrap()
 }
 
-fn render(files: &[(&str, &str)]) -> crate::Result<Rendered> {
+fn render(files: &[(&str, &str)]) -> Result<Rendered, crate::template::TemplateError> {
     template(
         &chart(files),
         &Default::default(),

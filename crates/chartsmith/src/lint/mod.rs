@@ -31,9 +31,11 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::chart::Chart;
-use crate::error::Result;
-use crate::template::{Rendered, TemplateOptions, template};
+use crate::template::{Rendered, TemplateError, TemplateOptions, template};
 use crate::values::Values;
+use crate::yaml::YamlError;
+
+type Result<T, E = LintError> = std::result::Result<T, E>;
 
 pub use kubernetes::supported_versions as supported_kube_versions;
 pub use rules::{Document, check_documents, check_values_credentials};
@@ -309,9 +311,16 @@ pub fn validate(chart: &Chart, rendered: &Rendered, options: &LintOptions) -> Re
     })
 }
 
-/// A lint config file is unusable.
+/// Why a chart could not be linted: it does not render, a rendered document is not YAML, or a
+/// lint config file is unusable.
 #[derive(Debug, thiserror::Error)]
 pub enum LintError {
+    /// The chart could not be rendered.
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    /// A rendered document or a lint config file is not valid YAML.
+    #[error(transparent)]
+    Yaml(#[from] YamlError),
     /// The file is not YAML of the expected shape.
     #[error("{file}: {message}")]
     Config {
@@ -367,8 +376,7 @@ fn read_config(chart: &Chart, prefix: &str) -> Result<Option<LintConfig>> {
             file: path,
             rule: unknown.clone(),
             known: RULES.iter().map(|r| r.id).collect::<Vec<_>>().join(", "),
-        }
-        .into());
+        });
     }
     Ok(Some(config))
 }

@@ -1,7 +1,14 @@
 //! Command-line arguments. Flags carry Helm's names wherever Helm has the same flag.
+//!
+//! This file holds the command line ([`Cli`], [`Command`]), the flags several verbs share and the
+//! arguments of the chart verbs; [`release`] those of the release verbs. The arguments import
+//! only the library (to map flags to its options), never the code that runs the verbs.
+
+pub mod release;
 
 use std::path::PathBuf;
 
+use chartsmith::values::ValueOptions;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// chartsmith: a Helm-compatible chart renderer and packager with Tera templates.
@@ -50,25 +57,25 @@ pub enum Command {
     Lint(LintArgs),
     /// Install a chart as a new release (recorded in the state directory).
     #[command(disable_version_flag = true)]
-    Install(crate::releases::InstallArgs),
+    Install(release::InstallArgs),
     /// Upgrade a release to a new chart or new values.
     #[command(disable_version_flag = true)]
-    Upgrade(crate::releases::UpgradeArgs),
+    Upgrade(release::UpgradeArgs),
     /// Roll a release back to an earlier revision.
-    Rollback(crate::releases::RollbackArgs),
+    Rollback(release::RollbackArgs),
     /// Uninstall a release.
-    Uninstall(crate::releases::UninstallArgs),
+    Uninstall(release::UninstallArgs),
     /// List releases.
-    List(crate::releases::ListArgs),
+    List(release::ListArgs),
     /// Show a release's revisions.
-    History(crate::releases::HistoryArgs),
+    History(release::HistoryArgs),
     /// Show a release's status.
-    Status(crate::releases::StatusArgs),
+    Status(release::StatusArgs),
     /// Print a release's manifest, values, notes or hooks.
-    Get(crate::releases::GetArgs),
+    Get(release::GetArgs),
     /// Show what an upgrade or rollback would change, resource by resource.
     #[command(subcommand, disable_version_flag = true)]
-    Diff(crate::releases::DiffCommand),
+    Diff(release::DiffCommand),
 }
 
 /// How OCI registries are reached, shared by every verb that may talk to one.
@@ -139,9 +146,13 @@ pub struct ChartSource {
 }
 
 impl ChartSource {
-    /// `chart` as a local path: a remote reference is fetched and verified into the cache.
-    pub fn local(&self, chart: &str) -> anyhow::Result<String> {
-        crate::commands::resolve_chart_reference(chart, self.version.as_deref(), &self.remote)
+    /// The library's options for resolving a chart argument with these flags
+    /// ([`chartsmith::downloader::resolve_chart`]).
+    pub fn options(&self) -> chartsmith::downloader::ResolveOptions<'static> {
+        chartsmith::downloader::ResolveOptions {
+            version: self.version.clone(),
+            ..chartsmith::downloader::ResolveOptions::new(self.remote.settings())
+        }
     }
 }
 
@@ -183,6 +194,20 @@ pub struct ValueFlags {
     pub set_literal: Vec<String>,
 }
 
+impl ValueFlags {
+    /// The library's options for these flags.
+    pub fn to_options(&self) -> ValueOptions {
+        ValueOptions {
+            value_files: self.values.clone(),
+            json_values: self.set_json.clone(),
+            values: self.set.clone(),
+            string_values: self.set_string.clone(),
+            file_values: self.set_file.clone(),
+            literal_values: self.set_literal.clone(),
+        }
+    }
+}
+
 /// The flags that shape rendering, shared by `template` and the release verbs.
 #[derive(Debug, Clone, Args)]
 pub struct RenderFlags {
@@ -203,7 +228,9 @@ pub struct RenderFlags {
 
 impl RenderFlags {
     /// The capabilities `--kube-version` and `--api-versions` describe.
-    pub fn capabilities(&self) -> chartsmith::Result<chartsmith::engine::Capabilities> {
+    pub fn capabilities(
+        &self,
+    ) -> Result<chartsmith::engine::Capabilities, chartsmith::engine::CapabilitiesError> {
         chartsmith::engine::Capabilities::new(self.kube_version.as_deref(), &self.api_versions)
     }
 

@@ -1,0 +1,266 @@
+//! What the mutating verbs share: rendering a release, the deploy sequence (pending revision,
+//! hooks, apply, outcome), the cluster side of it, and the resources of a release.
+
+use std::time::Duration;
+
+use super::config::{ActionError, Configuration, DeployOptions, DryRun, Operation, Result};
+use super::hooks::{self, HookEvent};
+use crate::chart::Chart;
+use crate::cluster::{
+    ApplyOptions, ClusterError, DeleteOptions, Owner, Resource, WaitOptions, ownership,
+};
+use crate::engine;
+use crate::manifest::Manifest;
+use crate::release::{self, Release, ReleaseChart, Status};
+use crate::storage::{self, StorageError};
+use crate::template::{TemplateOptions, template};
+use crate::values::Values;
+
+pub(super) fn namespace_of(options: &DeployOptions) -> String {
+    if options.namespace.is_empty() {
+        "default".to_string()
+    } else {
+        options.namespace.clone()
+    }
+}
+
+/// Renders `chart` into a release record (status unknown, no timestamps). Templates' `lookup`
+/// reads the target's live objects.
+pub(super) fn render(
+    config: &Configuration<'_>,
+    name: &str,
+    chart: &Chart,
+    values: &Values,
+    options: &DeployOptions,
+    version: u64,
+) -> Result<(Release, Vec<Manifest>)> {
+    let template_options = TemplateOptions {
+        release: engine::Release {
+            name: name.to_string(),
+            namespace: namespace_of(options),
+            revision: version,
+            is_install: version == 1,
+            is_upgrade: version > 1,
+            ..engine::Release::default()
+        },
+        capabilities: options.capabilities.clone(),
+        skip_schema_validation: options.skip_schema_validation,
+        lookup: config.cluster.lookup(),
+        ..TemplateOptions::default()
+    };
+    let rendered = template(chart, values, &template_options)?;
+    let mut record = Release {
+        name: name.to_string(),
+        namespace: namespace_of(options),
+        version,
+        chart: ReleaseChart::from_chart(chart),
+        config: values.clone(),
+        manifest: release::manifest_text(&rendered.manifests),
+        hooks: release::hooks_of(&rendered.hooks),
+        ..Release::default()
+    };
+    record.info.notes = rendered.notes.unwrap_or_default();
+    let crds = rendered
+        .crds
+        .iter()
+        .flat_map(|(path, text)| crd_manifests(path, text))
+        .collect();
+    Ok((record, crds))
+}
+
+/// The documents of one `crds/` file.
+fn crd_manifests(path: &str, text: &str) -> Vec<Manifest> {
+    crate::manifest::split_documents(text)
+        .into_iter()
+        .filter(|doc| !doc.trim().is_empty())
+        .map(|doc| Manifest {
+            source: path.to_string(),
+            content: doc.trim().to_string(),
+            api_version: String::new(),
+            kind: "CustomResourceDefinition".into(),
+            name: String::new(),
+            hook_events: Vec::new(),
+            hook_weight: 0,
+        })
+        .collect()
+}
+
+pub(super) fn owner_of(release: &Release) -> Owner {
+    Owner {
+        name: release.name.clone(),
+        namespace: release.namespace.clone(),
+    }
+}
+
+/// The non-hook resources of a release, parsed and stamped with ownership metadata, in install
+/// order.
+pub(super) fn resources_of(release: &Release) -> Result<Vec<Resource>, ClusterError> {
+    let manifests = release.manifests().map_err(|e| ClusterError::Invalid {
+        resource: format!("release {} revision {}", release.name, release.version),
+        message: e.to_string(),
+    })?;
+    let owner = owner_of(release);
+    manifests
+        .iter()
+        .filter(|m| !m.is_hook())
+        .map(|m| {
+            let mut r = Resource::from_manifest(m)?;
+            ownership::stamp(&mut r, &owner);
+            Ok(r)
+        })
+        .collect()
+}
+
+fn parse_all(manifests: &[Manifest]) -> Result<Vec<Resource>, ClusterError> {
+    manifests.iter().map(Resource::from_manifest).collect()
+}
+
+/// The resources of `previous` that `current` no longer has, minus those marked keep, in the
+/// order they are deleted (reverse install order).
+fn dropped(previous: &[Resource], current: &[Resource]) -> Vec<Resource> {
+    previous
+        .iter()
+        .rev()
+        .filter(|old| !current.iter().any(|new| new.key.same_object(&old.key)))
+        .filter(|old| !ownership::keeps(old))
+        .cloned()
+        .collect()
+}
+
+/// What a deploy applies besides the record.
+pub(super) struct Deploy<'r> {
+    pub(super) operation: Operation,
+    pub(super) previous: &'r [Resource],
+    pub(super) crds: Vec<Manifest>,
+    pub(super) history_max: usize,
+    pub(super) apply: ApplyOptions,
+    pub(super) wait: Option<Duration>,
+    pub(super) hook_timeout: Option<Duration>,
+    pub(super) done: String,
+}
+
+/// Stores `release` as pending, applies it, and records the outcome.
+pub(super) fn deploy(
+    config: &Configuration<'_>,
+    mut release: Release,
+    plan: Deploy<'_>,
+    on_success: impl FnOnce(&Configuration<'_>) -> Result<()>,
+) -> Result<Release> {
+    if plan.history_max > 0 {
+        storage::prune(
+            config.storage,
+            &release.namespace,
+            &release.name,
+            plan.history_max - 1,
+        )?;
+    }
+    match config.storage.create(&release) {
+        Err(StorageError::AlreadyExists { name, version }) => {
+            return Err(ActionError::Raced { name, version });
+        }
+        other => other?,
+    }
+    config.pending_written(&release);
+    let (pre, post) = match plan.operation {
+        Operation::Install => (HookEvent::PreInstall, HookEvent::PostInstall),
+        Operation::Upgrade => (HookEvent::PreUpgrade, HookEvent::PostUpgrade),
+        Operation::Rollback | Operation::Uninstall => {
+            (HookEvent::PreRollback, HookEvent::PostRollback)
+        }
+    };
+    let timeout = plan.hook_timeout.unwrap_or(hooks::DEFAULT_HOOK_TIMEOUT);
+    let owner = owner_of(&release);
+    let outcome = hooks::run(config, &owner, &mut release, pre, timeout)
+        .and_then(|()| apply_release(config, &release, &plan))
+        .and_then(|()| hooks::run(config, &owner, &mut release, post, timeout));
+    if let Err(source) = outcome {
+        let description = format!(
+            "{} \"{}\" failed: {source}",
+            plan.operation.failure_subject(),
+            release.name
+        );
+        release.info.status = Status::Failed;
+        release.info.description = description.clone();
+        config.storage.update(&release)?;
+        return Err(ActionError::Failed {
+            description,
+            source,
+        });
+    }
+    on_success(config)?;
+    release.info.status = Status::Deployed;
+    release.info.description = plan.done;
+    config.storage.update(&release)?;
+    Ok(release)
+}
+
+/// The cluster side of a deploy: CRDs, resources, dropped resources, waiting.
+fn apply_release(
+    config: &Configuration<'_>,
+    release: &Release,
+    plan: &Deploy<'_>,
+) -> Result<(), ClusterError> {
+    let owner = owner_of(release);
+    if !plan.crds.is_empty() {
+        config
+            .cluster
+            .install_crds(&parse_all(&plan.crds)?, &plan.apply)?;
+    }
+    let resources = resources_of(release)?;
+    config.cluster.apply(&owner, &resources, &plan.apply)?;
+    let gone = dropped(plan.previous, &resources);
+    if !gone.is_empty() {
+        config
+            .cluster
+            .delete(&owner, &gone, &DeleteOptions::default())?;
+    }
+    if let Some(timeout) = plan.wait {
+        config.cluster.wait(
+            &owner,
+            &resources,
+            &WaitOptions {
+                timeout,
+                jobs: false,
+                progress: config.progress,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// Before anything is stored: the namespace (`--create-namespace`) and, for `--dry-run=server`,
+/// the API server's verdict on the resources.
+pub(super) fn prepare(
+    config: &Configuration<'_>,
+    release: &Release,
+    options: &DeployOptions,
+    apply: &ApplyOptions,
+) -> Result<()> {
+    let server_dry = options.dry_run == DryRun::Server;
+    if options.create_namespace {
+        config
+            .cluster
+            .create_namespace(&release.namespace, server_dry)
+            .map_err(ActionError::Cluster)?;
+    }
+    if server_dry {
+        let resources = resources_of(release).map_err(ActionError::Cluster)?;
+        let dry = ApplyOptions {
+            dry_run: true,
+            ..apply.clone()
+        };
+        config
+            .cluster
+            .apply(&owner_of(release), &resources, &dry)
+            .map_err(ActionError::Cluster)?;
+    }
+    Ok(())
+}
+
+pub(super) fn apply_options(options: &DeployOptions) -> ApplyOptions {
+    ApplyOptions {
+        force_conflicts: options.force_conflicts,
+        take_ownership: options.take_ownership,
+        ..ApplyOptions::default()
+    }
+}
