@@ -203,7 +203,11 @@ pub fn run_rollback(args: RollbackArgs) -> Result<()> {
         args.revision,
         &options,
     )?;
-    out("Rollback complete.\n")
+    out(if args.dry_run {
+        "Rollback dry run complete: nothing was changed.\n"
+    } else {
+        "Rollback complete.\n"
+    })
 }
 
 /// `uninstall`.

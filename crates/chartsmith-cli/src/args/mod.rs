@@ -55,7 +55,7 @@ pub enum Command {
     /// Render charts and check the manifests with cross-resource rules.
     #[command(disable_version_flag = true)]
     Lint(LintArgs),
-    /// Install a chart as a new release (recorded in the state directory).
+    /// Install a chart as a new release (in the state directory, or the cluster with --driver).
     #[command(disable_version_flag = true)]
     Install(release::InstallArgs),
     /// Upgrade a release to a new chart or new values.

@@ -29,7 +29,8 @@ pub enum DryRunMode {
 /// `--wait` and `--timeout`.
 #[derive(Debug, Clone, Args)]
 pub struct WaitFlags {
-    /// Wait until the release's resources are ready (Deployments available, Jobs complete...).
+    /// Wait until the release's resources are ready (Deployments available, claims bound, load
+    /// balancers addressed...); hooks are always waited for.
     #[arg(long = "wait")]
     pub wait: bool,
     /// How long to wait (Go duration: `5m0s`, `90s`, `1h`).

@@ -45,7 +45,12 @@ pub(super) fn render(
         },
         capabilities: options.capabilities.clone(),
         skip_schema_validation: options.skip_schema_validation,
-        lookup: config.cluster.lookup(),
+        // A client dry run contacts no cluster: `lookup` is empty, as in Helm.
+        lookup: if options.dry_run == DryRun::Client {
+            None
+        } else {
+            config.cluster.lookup()
+        },
         ..TemplateOptions::default()
     };
     let rendered = template(chart, values, &template_options)?;
@@ -170,7 +175,18 @@ pub(super) fn deploy(
     };
     let timeout = plan.hook_timeout.unwrap_or(hooks::DEFAULT_HOOK_TIMEOUT);
     let owner = owner_of(&release);
-    let outcome = hooks::run(config, &owner, &mut release, pre, timeout)
+    // As Helm: CRDs of `crds/` first (so that pre-install hooks can use them), then the
+    // pre-hooks, the resources, the post-hooks.
+    let crds = || -> Result<(), ClusterError> {
+        if plan.crds.is_empty() {
+            return Ok(());
+        }
+        config
+            .cluster
+            .install_crds(&parse_all(&plan.crds)?, &plan.apply)
+    };
+    let outcome = crds()
+        .and_then(|()| hooks::run(config, &owner, &mut release, pre, timeout))
         .and_then(|()| apply_release(config, &release, &plan))
         .and_then(|()| hooks::run(config, &owner, &mut release, post, timeout));
     if let Err(source) = outcome {
@@ -194,18 +210,13 @@ pub(super) fn deploy(
     Ok(release)
 }
 
-/// The cluster side of a deploy: CRDs, resources, dropped resources, waiting.
+/// The cluster side of a deploy: resources, dropped resources, waiting.
 fn apply_release(
     config: &Configuration<'_>,
     release: &Release,
     plan: &Deploy<'_>,
 ) -> Result<(), ClusterError> {
     let owner = owner_of(release);
-    if !plan.crds.is_empty() {
-        config
-            .cluster
-            .install_crds(&parse_all(&plan.crds)?, &plan.apply)?;
-    }
     let resources = resources_of(release)?;
     config.cluster.apply(&owner, &resources, &plan.apply)?;
     let gone = dropped(plan.previous, &resources);

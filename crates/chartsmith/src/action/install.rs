@@ -66,7 +66,8 @@ pub(super) fn install_locked(
     options: &DeployOptions,
 ) -> Result<Release> {
     let namespace = namespace_of(options);
-    if !config.storage.history(&namespace, name)?.is_empty() {
+    // A client dry run contacts no cluster (Helm's client-only install skips the check too).
+    if options.dry_run != DryRun::Client && !config.storage.history(&namespace, name)?.is_empty() {
         return Err(ActionError::NameInUse(name.to_string()));
     }
     let (mut release, crds) = render(config, name, chart, values, options, 1)?;
