@@ -20,8 +20,8 @@ use base64::Engine as _;
 use chartsmith::cluster::{ApplyOptions, DeleteOptions, Owner, Resource, ResourceKey, ownership};
 use chartsmith_kube::{Backend, RecordKind};
 use chartsmith_tests::{
-    backend, chartsmith, chartsmith_with_driver, helm_with_env, kubeconfig, ok, stdout,
-    unique_namespace,
+    backend, chartsmith, chartsmith_with_driver, configmap_chart, helm_with_env, kubeconfig, ok,
+    stdout, unique_namespace,
 };
 use serde_json::{Value, json};
 
@@ -943,23 +943,6 @@ fn crds_are_installed_and_established_first_and_kept_on_uninstall() {
 }
 
 // --- 4. --history-max ---------------------------------------------------------------------------
-
-/// A small Tera chart whose only resource is the ConfigMap `shared`.
-fn configmap_chart(dir: &Path) -> String {
-    std::fs::create_dir_all(dir.join("templates")).unwrap();
-    std::fs::write(
-        dir.join("Chart.yaml"),
-        "apiVersion: v2\nname: cm\nversion: 0.1.0\n",
-    )
-    .unwrap();
-    std::fs::write(dir.join("values.yaml"), "color: blue\n").unwrap();
-    std::fs::write(
-        dir.join("templates/cm.yaml"),
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared\ndata:\n  color: {{ Values.color }}\n",
-    )
-    .unwrap();
-    dir.to_str().unwrap().to_string()
-}
 
 #[test]
 fn history_max_prunes_the_oldest_release_secrets() {

@@ -11,7 +11,10 @@ use std::path::Path;
 use base64::Engine as _;
 use chartsmith::cluster::{Owner, ResourceKey};
 use chartsmith_kube::{Backend, RecordKind};
-use chartsmith_tests::{backend, chartsmith, helm, kubeconfig, ok, stderr, unique_namespace};
+use chartsmith_tests::{
+    backend, chartsmith, configmap_chart, helm, kubeconfig, ok, stderr, unique_namespace,
+    write_chart,
+};
 
 const CHART: &str = "charts/two-tier";
 const KIND: &str = "charts/two-tier/values-kind.yaml";
@@ -259,23 +262,6 @@ fn server_dry_run_leaves_nothing() {
     );
     assert_eq!(bad.status.code(), Some(1), "{}", stderr(&bad));
     assert!(stderr(&bad).contains("nodePort"), "{}", stderr(&bad));
-}
-
-/// A small Tera chart whose only resource is the ConfigMap `shared`.
-fn configmap_chart(dir: &Path) -> String {
-    std::fs::create_dir_all(dir.join("templates")).unwrap();
-    std::fs::write(
-        dir.join("Chart.yaml"),
-        "apiVersion: v2\nname: cm\nversion: 0.1.0\n",
-    )
-    .unwrap();
-    std::fs::write(dir.join("values.yaml"), "color: blue\n").unwrap();
-    std::fs::write(
-        dir.join("templates/cm.yaml"),
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared\ndata:\n  color: {{ Values.color }}\n",
-    )
-    .unwrap();
-    dir.to_str().unwrap().to_string()
 }
 
 #[test]
@@ -669,28 +655,27 @@ fn chartsmith_reads_rolls_back_and_uninstalls_helm_releases() {
 /// A Tera chart with a Deployment, a pre-install/pre-upgrade Job hook deleted when it succeeds,
 /// and (with `claim=true`) a PersistentVolumeClaim that nothing binds.
 fn hooked_chart(dir: &Path) -> String {
-    std::fs::create_dir_all(dir.join("templates")).unwrap();
-    std::fs::write(
-        dir.join("Chart.yaml"),
-        "apiVersion: v2\nname: hooked\nversion: 0.1.0\n",
+    write_chart(
+        dir,
+        &[
+            (
+                "Chart.yaml",
+                "apiVersion: v2\nname: hooked\nversion: 0.1.0\n",
+            ),
+            (
+                "values.yaml",
+                "replicas: 1\nclaim: false\nnodePort: 30210\n",
+            ),
+            (
+                "templates/web.yaml",
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: {{ Values.replicas }}\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  type: NodePort\n  selector:\n    app: web\n  ports:\n  - port: 80\n    nodePort: {{ Values.nodePort }}\n{% if Values.claim %}---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data\nspec:\n  accessModes: [ReadWriteOnce]\n  resources:\n    requests:\n      storage: 1Gi\n{% endif %}",
+            ),
+            (
+                "templates/migrate.yaml",
+                "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\n  annotations:\n    helm.sh/hook: pre-install,pre-upgrade\n    helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n      - name: migrate\n        image: busybox:1.36\n        command: [\"true\"]\n",
+            ),
+        ],
     )
-    .unwrap();
-    std::fs::write(
-        dir.join("values.yaml"),
-        "replicas: 1\nclaim: false\nnodePort: 30210\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("templates/web.yaml"),
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: {{ Values.replicas }}\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  type: NodePort\n  selector:\n    app: web\n  ports:\n  - port: 80\n    nodePort: {{ Values.nodePort }}\n{% if Values.claim %}---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data\nspec:\n  accessModes: [ReadWriteOnce]\n  resources:\n    requests:\n      storage: 1Gi\n{% endif %}",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("templates/migrate.yaml"),
-        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\n  annotations:\n    helm.sh/hook: pre-install,pre-upgrade\n    helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n      - name: migrate\n        image: busybox:1.36\n        command: [\"true\"]\n",
-    )
-    .unwrap();
-    dir.to_str().unwrap().to_string()
 }
 
 #[test]

@@ -166,3 +166,29 @@ pub fn helm_with_env(
             .unwrap(),
     )
 }
+
+/// Writes a chart into `dir` from (path, text) pairs and returns the directory as a string.
+pub fn write_chart(dir: &Path, files: &[(&str, &str)]) -> String {
+    for (path, text) in files {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    dir.to_str().unwrap().to_string()
+}
+
+/// A small Tera chart whose only resource is the ConfigMap `shared` (data `color`, default
+/// `blue`).
+pub fn configmap_chart(dir: &Path) -> String {
+    write_chart(
+        dir,
+        &[
+            ("Chart.yaml", "apiVersion: v2\nname: cm\nversion: 0.1.0\n"),
+            ("values.yaml", "color: blue\n"),
+            (
+                "templates/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared\ndata:\n  color: {{ Values.color }}\n",
+            ),
+        ],
+    )
+}

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use chartsmith::release::{Release, Status, codec};
 use chartsmith::storage::{Driver, Lock, RecordRef, Result, StorageError};
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
-use kube::api::{Api, DeleteParams, ListParams, PostParams};
+use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, ListParams, PostParams};
 
 use crate::{RecordKind, Runtime, is_not_found};
 
@@ -113,21 +113,29 @@ impl RecordDriver {
         })
     }
 
+    /// The API of the record kind, in one namespace or (`None`) all. Both kinds go through one
+    /// dynamic API: the records are handled as JSON (the codec's form) either way.
+    fn api(&self, namespace: Option<&str>) -> Api<DynamicObject> {
+        let resource = match self.kind {
+            RecordKind::Secret => ApiResource::erase::<Secret>(&()),
+            RecordKind::ConfigMap => ApiResource::erase::<ConfigMap>(&()),
+        };
+        match namespace {
+            Some(ns) => Api::namespaced_with(self.client.clone(), ns, &resource),
+            None => Api::all_with(self.client.clone(), &resource),
+        }
+    }
+
     async fn get_object(
         &self,
         namespace: &str,
         name: &str,
     ) -> kube::Result<Option<serde_json::Value>> {
-        Ok(match self.kind {
-            RecordKind::Secret => Api::<Secret>::namespaced(self.client.clone(), namespace)
-                .get_opt(name)
-                .await?
-                .map(|s| serde_json::to_value(s).unwrap_or_default()),
-            RecordKind::ConfigMap => Api::<ConfigMap>::namespaced(self.client.clone(), namespace)
-                .get_opt(name)
-                .await?
-                .map(|c| serde_json::to_value(c).unwrap_or_default()),
-        })
+        Ok(self
+            .api(Some(namespace))
+            .get_opt(name)
+            .await?
+            .map(|o| serde_json::to_value(o).unwrap_or_default()))
     }
 
     /// Every record object of a namespace (`None`: all) matching `selector`: (namespace, name,
@@ -138,108 +146,45 @@ impl RecordDriver {
         selector: &str,
     ) -> kube::Result<Vec<(String, String, BTreeMap<String, String>, serde_json::Value)>> {
         let params = ListParams::default().labels(selector);
-        let meta = |m: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
-            (
-                m.namespace.clone().unwrap_or_default(),
-                m.name.clone().unwrap_or_default(),
-                m.labels.clone().unwrap_or_default(),
-            )
-        };
-        let mut out = Vec::new();
-        match self.kind {
-            RecordKind::Secret => {
-                let api = match namespace {
-                    Some(ns) => Api::<Secret>::namespaced(self.client.clone(), ns),
-                    None => Api::<Secret>::all(self.client.clone()),
-                };
-                for s in api.list(&params).await? {
-                    let (ns, name, labels) = meta(&s.metadata);
-                    out.push((
-                        ns,
-                        name,
-                        labels,
-                        serde_json::to_value(s).unwrap_or_default(),
-                    ));
-                }
-            }
-            RecordKind::ConfigMap => {
-                let api = match namespace {
-                    Some(ns) => Api::<ConfigMap>::namespaced(self.client.clone(), ns),
-                    None => Api::<ConfigMap>::all(self.client.clone()),
-                };
-                for c in api.list(&params).await? {
-                    let (ns, name, labels) = meta(&c.metadata);
-                    out.push((
-                        ns,
-                        name,
-                        labels,
-                        serde_json::to_value(c).unwrap_or_default(),
-                    ));
-                }
-            }
-        }
-        Ok(out)
+        let list = self.api(namespace).list(&params).await?;
+        Ok(list
+            .items
+            .into_iter()
+            .map(|o| {
+                let m = &o.metadata;
+                (
+                    m.namespace.clone().unwrap_or_default(),
+                    m.name.clone().unwrap_or_default(),
+                    m.labels.clone().unwrap_or_default(),
+                    serde_json::to_value(&o).unwrap_or_default(),
+                )
+            })
+            .collect())
     }
 
     async fn post(&self, release: &Release, object: serde_json::Value) -> kube::Result<()> {
-        let ns = &release.namespace;
-        let params = PostParams::default();
-        match self.kind {
-            RecordKind::Secret => {
-                let secret: Secret =
-                    serde_json::from_value(object).map_err(kube::Error::SerdeError)?;
-                Api::<Secret>::namespaced(self.client.clone(), ns)
-                    .create(&params, &secret)
-                    .await?;
-            }
-            RecordKind::ConfigMap => {
-                let cm: ConfigMap =
-                    serde_json::from_value(object).map_err(kube::Error::SerdeError)?;
-                Api::<ConfigMap>::namespaced(self.client.clone(), ns)
-                    .create(&params, &cm)
-                    .await?;
-            }
-        }
+        let object: DynamicObject =
+            serde_json::from_value(object).map_err(kube::Error::SerdeError)?;
+        self.api(Some(&release.namespace))
+            .create(&PostParams::default(), &object)
+            .await?;
         Ok(())
     }
 
     async fn put(&self, release: &Release, object: serde_json::Value) -> kube::Result<()> {
-        let ns = &release.namespace;
         let name = codec::secret_name(&release.name, release.version);
-        let params = PostParams::default();
-        match self.kind {
-            RecordKind::Secret => {
-                let secret: Secret =
-                    serde_json::from_value(object).map_err(kube::Error::SerdeError)?;
-                Api::<Secret>::namespaced(self.client.clone(), ns)
-                    .replace(&name, &params, &secret)
-                    .await?;
-            }
-            RecordKind::ConfigMap => {
-                let cm: ConfigMap =
-                    serde_json::from_value(object).map_err(kube::Error::SerdeError)?;
-                Api::<ConfigMap>::namespaced(self.client.clone(), ns)
-                    .replace(&name, &params, &cm)
-                    .await?;
-            }
-        }
+        let object: DynamicObject =
+            serde_json::from_value(object).map_err(kube::Error::SerdeError)?;
+        self.api(Some(&release.namespace))
+            .replace(&name, &PostParams::default(), &object)
+            .await?;
         Ok(())
     }
 
     async fn remove(&self, namespace: &str, name: &str) -> kube::Result<()> {
-        let params = DeleteParams::default();
-        match self.kind {
-            RecordKind::Secret => {
-                Api::<Secret>::namespaced(self.client.clone(), namespace)
-                    .delete(name, &params)
-                    .await?;
-            }
-            RecordKind::ConfigMap => {
-                Api::<ConfigMap>::namespaced(self.client.clone(), namespace)
-                    .delete(name, &params)
-                    .await?;
-            }
-        }
+        self.api(Some(namespace))
+            .delete(name, &DeleteParams::default())
+            .await?;
         Ok(())
     }
 }
