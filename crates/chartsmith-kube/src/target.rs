@@ -201,6 +201,29 @@ impl KubeTarget {
     }
 }
 
+/// The (`group/version`, kind) pairs a CustomResourceDefinition serves.
+fn served_kinds(crd: &serde_json::Value) -> Vec<(String, String)> {
+    let group = crd
+        .pointer("/spec/group")
+        .and_then(|g| g.as_str())
+        .unwrap_or_default();
+    let kind = crd
+        .pointer("/spec/names/kind")
+        .and_then(|k| k.as_str())
+        .unwrap_or_default();
+    crd.pointer("/spec/versions")
+        .and_then(|v| v.as_array())
+        .map(|versions| {
+            versions
+                .iter()
+                .filter(|v| v.get("served").and_then(|s| s.as_bool()) != Some(false))
+                .filter_map(|v| v.get("name").and_then(|n| n.as_str()))
+                .map(|version| (format!("{group}/{version}"), kind.to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// `Kind namespace/name` (or `Kind name` when cluster-scoped).
 fn display(key: &ResourceKey, namespace: Option<&str>) -> String {
     match namespace {
@@ -301,6 +324,20 @@ impl Target for KubeTarget {
                 },
             )?;
             self.discovery.invalidate();
+            // Established is not yet served: the API server publishes a new group version
+            // a moment later. Wait until discovery knows each new kind, so that the resources
+            // that use it can be applied.
+            for crd in &created {
+                for (api_version, kind) in served_kinds(&crd.object) {
+                    let deadline = Instant::now() + CRD_TIMEOUT;
+                    while let Err(e) = self.discovery.resolve(&api_version, &kind) {
+                        if Instant::now() >= deadline {
+                            return Err(e);
+                        }
+                        std::thread::sleep(POLL / 2);
+                    }
+                }
+            }
         }
         Ok(())
     }
@@ -397,5 +434,30 @@ impl Lookup for KubeLookup {
             // Helm's lookup gives an empty map for an object that does not exist.
             None => serde_json::json!({}),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_kinds_a_crd_serves() {
+        let crd = serde_json::json!({
+            "spec": {
+                "group": "example.com",
+                "names": {"kind": "Widget"},
+                "versions": [
+                    {"name": "v1", "served": true},
+                    {"name": "v1beta1", "served": false},
+                    {"name": "v2"}
+                ]
+            }
+        });
+        assert_eq!(
+            super::served_kinds(&crd),
+            [
+                ("example.com/v1".to_string(), "Widget".to_string()),
+                ("example.com/v2".to_string(), "Widget".to_string())
+            ]
+        );
     }
 }
