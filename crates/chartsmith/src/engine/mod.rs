@@ -8,8 +8,11 @@
 //! friends. Templates are sandboxed: no environment, no network, no file outside the chart, and the
 //! output size, nesting depth and loop work are bounded ([`RenderLimits`]).
 
+mod budget;
+mod convert;
 mod cycles;
 mod functions;
+mod gojson;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -19,6 +22,7 @@ use serde_json::{Map, Value, json};
 use crate::chart::{Chart, File};
 use crate::values::Values;
 
+pub use budget::RenderLimits;
 pub use functions::HELM_FUNCTIONS;
 
 /// The release a chart is rendered for (Helm's `.Release`).
@@ -149,31 +153,6 @@ pub enum CapabilitiesError {
     /// `--kube-version` is not a version.
     #[error("invalid Kubernetes version `{0}`: expected a version such as 1.29 or v1.29.3")]
     InvalidKubeVersion(String),
-}
-
-/// Bounds on what one render may do, so that a hostile template cannot exhaust the machine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RenderLimits {
-    /// Largest total output of all templates, in bytes (default 64 MiB).
-    pub max_output_bytes: usize,
-    /// Deepest nesting of `include` and `tpl` calls (default 64).
-    pub max_nesting: usize,
-    /// Most items produced by `range()` in one render, all calls together (default 1 000 000).
-    pub max_range_items: usize,
-    /// Longest a render may take (default 60 s). Past it the call returns an error; the worker
-    /// thread cannot be interrupted and is left to finish on its own.
-    pub max_duration: std::time::Duration,
-}
-
-impl Default for RenderLimits {
-    fn default() -> Self {
-        RenderLimits {
-            max_output_bytes: 64 << 20,
-            max_nesting: 64,
-            max_range_items: 1_000_000,
-            max_duration: std::time::Duration::from_secs(60),
-        }
-    }
 }
 
 /// A template that failed to parse or render.
@@ -311,7 +290,7 @@ pub fn render(
     let job = move || -> Result<RenderedFiles, RenderError> {
         let tera = functions::build_tera(&sources, files_by_chart, lookup)?;
         let mut out = RenderedFiles::default();
-        functions::reset_budget(limits);
+        budget::reset_budget(limits);
         let converted: Vec<(tera::Value, tera::Value)> = scopes
             .iter()
             .map(|s| {
@@ -347,7 +326,7 @@ pub fn render(
                 "Template",
                 &json!({"Name": name, "BasePath": format!("{}/templates", scope.prefix)}),
             );
-            functions::set_current(&ctx);
+            budget::set_current(&ctx);
             let text = functions::render_template(&tera, name, &ctx).map_err(|e| match e {
                 RenderError::Render {
                     template,
