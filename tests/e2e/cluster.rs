@@ -794,7 +794,7 @@ fn wait_hooks_and_rollback_on_failure() {
         live(&b, &ns, "apps/v1", "Deployment", "web").unwrap()["spec"]["replicas"],
         2
     );
-    // The claim the failed revision 2 created stays, as with Helm (no --cleanup-on-fail yet).
+    // The claim the failed revision 2 created stays, as with Helm without --cleanup-on-fail.
     assert!(live(&b, &ns, "v1", "PersistentVolumeClaim", "data").is_some());
     ok(
         chartsmith(&kc, &["uninstall", "demo", "-n", &ns]),

@@ -97,6 +97,8 @@ impl DeployFlags {
             wait: self.wait.wait(),
             timeout: Some(self.wait.timeout),
             rollback_on_failure: self.rollback_on_failure,
+            cleanup_on_fail: false,
+            no_hooks: self.no_hooks,
         })
     }
 
@@ -166,7 +168,10 @@ pub fn run_upgrade(args: UpgradeArgs) -> Result<()> {
         &d.name,
         &chart,
         &values,
-        &d.options(&backend, args.install, mode)?,
+        &DeployOptions {
+            cleanup_on_fail: args.cleanup_on_fail,
+            ..d.options(&backend, args.install, mode)?
+        },
     )?;
     drop(waiting);
     let header = if release.version == 1 {
@@ -190,6 +195,7 @@ pub fn run_rollback(args: RollbackArgs) -> Result<()> {
         wait: args.wait.wait(),
         force_conflicts: args.force_conflicts,
         timeout: Some(args.wait.timeout),
+        no_hooks: args.no_hooks,
     };
     let waiting = crate::progress::Waiting::new();
     let report = |p: &chartsmith::cluster::WaitProgress| waiting.report(p);
@@ -218,6 +224,7 @@ pub fn run_uninstall(args: UninstallArgs) -> Result<()> {
         keep_history: args.keep_history,
         description: args.description.clone(),
         timeout: Some(args.timeout),
+        no_hooks: args.no_hooks,
     };
     action::uninstall(&backend.config(), &namespace, &args.name, &options)?;
     out(&format!("release \"{}\" uninstalled\n", args.name))

@@ -125,6 +125,9 @@ pub struct DeployFlags {
     /// deployed revision, an install is uninstalled (Helm 3's `--atomic`).
     #[arg(long = "rollback-on-failure", visible_alias = "atomic")]
     pub rollback_on_failure: bool,
+    /// Do not run the chart's hooks (they are still recorded).
+    #[arg(long = "no-hooks")]
+    pub no_hooks: bool,
     /// Adopt existing resources that no release owns (or another release owns).
     #[arg(long = "take-ownership")]
     pub take_ownership: bool,
@@ -171,6 +174,9 @@ pub struct UpgradeArgs {
     /// The chart's defaults, then the current release's values, then the given ones.
     #[arg(long = "reset-then-reuse-values")]
     pub reset_then_reuse_values: bool,
+    /// If the upgrade fails, delete the resources it created.
+    #[arg(long = "cleanup-on-fail")]
+    pub cleanup_on_fail: bool,
 }
 
 /// `chartsmith rollback`.
@@ -189,6 +195,9 @@ pub struct RollbackArgs {
     /// Take over fields that other field managers own (server-side apply conflicts).
     #[arg(long = "force-conflicts")]
     pub force_conflicts: bool,
+    /// Do not run the chart's hooks.
+    #[arg(long = "no-hooks")]
+    pub no_hooks: bool,
     /// Waiting for readiness.
     #[command(flatten)]
     pub wait: WaitFlags,
@@ -217,6 +226,9 @@ pub struct UninstallArgs {
     /// How long each hook may run (Go duration: `5m0s`, `90s`).
     #[arg(long = "timeout", default_value = "5m0s", value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: Duration,
+    /// Do not run the chart's pre-delete and post-delete hooks.
+    #[arg(long = "no-hooks")]
+    pub no_hooks: bool,
     /// The directory the manifests were written to, if not the state directory.
     #[arg(long = "output-dir", value_name = "DIR")]
     pub output_dir: Option<PathBuf>,

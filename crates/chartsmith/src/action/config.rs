@@ -271,6 +271,10 @@ pub struct DeployOptions {
     /// When the operation fails, restore the previous state: an upgrade rolls back to the last
     /// deployed revision, an install is uninstalled (`--rollback-on-failure`).
     pub rollback_on_failure: bool,
+    /// When an upgrade fails, delete the resources it created (`--cleanup-on-fail`).
+    pub cleanup_on_fail: bool,
+    /// Do not run hooks (`--no-hooks`); they are still recorded.
+    pub no_hooks: bool,
 }
 
 /// Options of [`rollback`](super::rollback).
@@ -286,6 +290,8 @@ pub struct RollbackOptions {
     pub force_conflicts: bool,
     /// How long each hook may run (Helm's 5 minutes when `None`).
     pub timeout: Option<Duration>,
+    /// Do not run hooks (`--no-hooks`).
+    pub no_hooks: bool,
 }
 
 /// Options of [`uninstall`](super::uninstall).
@@ -297,4 +303,6 @@ pub struct UninstallOptions {
     pub description: Option<String>,
     /// How long each hook may run (Helm's 5 minutes when `None`).
     pub timeout: Option<Duration>,
+    /// Do not run hooks (`--no-hooks`).
+    pub no_hooks: bool,
 }

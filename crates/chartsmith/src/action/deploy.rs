@@ -141,6 +141,8 @@ pub(super) struct Deploy<'r> {
     pub(super) apply: ApplyOptions,
     pub(super) wait: Option<Duration>,
     pub(super) hook_timeout: Option<Duration>,
+    pub(super) no_hooks: bool,
+    pub(super) cleanup_on_fail: bool,
     pub(super) done: String,
 }
 
@@ -185,11 +187,21 @@ pub(super) fn deploy(
             .cluster
             .install_crds(&parse_all(&plan.crds)?, &plan.apply)
     };
+    let no_hooks = plan.no_hooks;
+    let run_hooks = |release: &mut Release, event| {
+        if no_hooks {
+            return Ok(());
+        }
+        hooks::run(config, &owner, release, event, timeout)
+    };
     let outcome = crds()
-        .and_then(|()| hooks::run(config, &owner, &mut release, pre, timeout))
+        .and_then(|()| run_hooks(&mut release, pre))
         .and_then(|()| apply_release(config, &release, &plan))
-        .and_then(|()| hooks::run(config, &owner, &mut release, post, timeout));
+        .and_then(|()| run_hooks(&mut release, post));
     if let Err(source) = outcome {
+        if plan.cleanup_on_fail {
+            cleanup(config, &release, plan.previous);
+        }
         let description = format!(
             "{} \"{}\" failed: {source}",
             plan.operation.failure_subject(),
@@ -208,6 +220,30 @@ pub(super) fn deploy(
     release.info.description = plan.done;
     config.storage.update(&release)?;
     Ok(release)
+}
+
+/// `--cleanup-on-fail`: deletes the resources of the failed `release` that `previous` did not
+/// have (in reverse order). Best effort, as in Helm: the operation's own error is what counts.
+fn cleanup(config: &Configuration<'_>, release: &Release, previous: &[Resource]) {
+    let Ok(resources) = resources_of(release) else {
+        return;
+    };
+    let created: Vec<Resource> = resources
+        .into_iter()
+        .rev()
+        .filter(|new| !previous.iter().any(|old| old.key.same_object(&new.key)))
+        .collect();
+    if created.is_empty() {
+        return;
+    }
+    if let Err(e) = config
+        .cluster
+        .delete(&owner_of(release), &created, &DeleteOptions::default())
+    {
+        config.warn(&format!(
+            "--cleanup-on-fail could not delete everything: {e}"
+        ));
+    }
 }
 
 /// The cluster side of a deploy: resources, dropped resources, waiting.

@@ -99,6 +99,8 @@ pub(super) fn install_locked(
             apply,
             wait: options.wait,
             hook_timeout: options.timeout,
+            no_hooks: options.no_hooks,
+            cleanup_on_fail: false,
             done,
         },
         |_| Ok(()),

@@ -72,6 +72,8 @@ pub(super) fn rollback_locked(
             },
             wait: options.wait,
             hook_timeout: options.timeout,
+            no_hooks: options.no_hooks,
+            cleanup_on_fail: false,
             done,
         },
         |config| {

@@ -646,6 +646,8 @@ fn a_cluster_failure_records_a_failed_revision_and_a_race_says_in_progress() {
             apply: crate::cluster::ApplyOptions::default(),
             wait: None,
             hook_timeout: None,
+            no_hooks: false,
+            cleanup_on_fail: false,
             done: String::new(),
         },
         |_| Ok(()),
@@ -899,5 +901,74 @@ fn the_directory_target_records_hooks_without_running_them() {
         files(&cluster.dir("default", "demo"))
             .iter()
             .all(|f| !f.contains("job"))
+    );
+}
+
+#[test]
+fn no_hooks_and_cleanup_on_fail() {
+    let driver = MemoryDriver::default();
+    let cluster = FakeCluster::new();
+    let config = Configuration::new(&driver, &cluster);
+    let quiet = DeployOptions {
+        no_hooks: true,
+        ..in_ns("default")
+    };
+    install(
+        &config,
+        "demo",
+        &hooked_chart(),
+        &values("extra=false"),
+        &quiet,
+    )
+    .unwrap();
+    assert!(
+        cluster.calls().iter().all(|c| !c.contains("Job")),
+        "{:?}",
+        cluster.calls()
+    );
+    // An upgrade that adds the ConfigMap fails on the Service: --cleanup-on-fail deletes what it
+    // created (the ConfigMap), not what was there before.
+    cluster.fail_on("apply", "demo-web");
+    let cleanup = DeployOptions {
+        cleanup_on_fail: true,
+        ..quiet.clone()
+    };
+    upgrade(
+        &config,
+        "demo",
+        &hooked_chart(),
+        &values("extra=true"),
+        &cleanup,
+    )
+    .unwrap_err();
+    assert!(
+        cluster
+            .object("ConfigMap", "default", "demo-extra")
+            .is_none()
+    );
+    assert!(
+        cluster
+            .object("PersistentVolumeClaim", "default", "demo-cache")
+            .is_some()
+    );
+    assert!(
+        cluster
+            .calls()
+            .contains(&"delete ConfigMap demo-extra".to_string())
+    );
+    // Without it the created object stays (Helm's default).
+    cluster.fail_on("apply", "demo-web");
+    upgrade(
+        &config,
+        "demo",
+        &hooked_chart(),
+        &values("extra=true"),
+        &quiet,
+    )
+    .unwrap_err();
+    assert!(
+        cluster
+            .object("ConfigMap", "default", "demo-extra")
+            .is_some()
     );
 }

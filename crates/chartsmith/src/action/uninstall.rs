@@ -64,7 +64,9 @@ pub(super) fn uninstall_locked(
     };
     let timeout = options.timeout.unwrap_or(hooks::DEFAULT_HOOK_TIMEOUT);
     let owner = owner_of(&last);
-    hooks::run(config, &owner, &mut last, HookEvent::PreDelete, timeout).map_err(failed)?;
+    if !options.no_hooks {
+        hooks::run(config, &owner, &mut last, HookEvent::PreDelete, timeout).map_err(failed)?;
+    }
     let mut resources = resources_of(&last).map_err(failed)?;
     resources.retain(|r| !ownership::keeps(r));
     resources.reverse();
@@ -72,7 +74,9 @@ pub(super) fn uninstall_locked(
         .cluster
         .delete(&owner, &resources, &DeleteOptions::default())
         .map_err(failed)?;
-    hooks::run(config, &owner, &mut last, HookEvent::PostDelete, timeout).map_err(failed)?;
+    if !options.no_hooks {
+        hooks::run(config, &owner, &mut last, HookEvent::PostDelete, timeout).map_err(failed)?;
+    }
     last.info.status = Status::Uninstalled;
     last.info.description = options
         .description

@@ -102,6 +102,8 @@ pub fn upgrade(
             apply,
             wait: options.wait,
             hook_timeout: options.timeout,
+            no_hooks: options.no_hooks,
+            cleanup_on_fail: options.cleanup_on_fail,
             done,
         },
         |config| {
