@@ -451,7 +451,7 @@ fn two_tier_defaults_install_upgrade_and_uninstall() {
 #[test]
 fn two_tier_kind_installs_upgrades_and_uninstalls() {
     // The file's node port (30004) is the lifecycle test's of cluster.rs: one of our own.
-    const PORT: u16 = 30311;
+    const PORT: u16 = 30044;
     lifecycle(&Case {
         label: "tt-kind",
         release: "demo",

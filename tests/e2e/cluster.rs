@@ -20,7 +20,9 @@ const CHART: &str = "charts/two-tier";
 const KIND: &str = "charts/two-tier/values-kind.yaml";
 
 /// `--set` of a NodePort of the test's own: the API server refuses a port already allocated, and
-/// the tests run in parallel on one cluster.
+/// the tests run in parallel on one cluster. Fixed ports are taken from 30000–30085, the band
+/// the API server keeps for explicit ports (random ones, e.g. of LoadBalancer Services, come from
+/// above it first), so a randomly allocated port cannot take one of them.
 fn node_port(port: u16) -> String {
     format!("flask-app-chart.service.nodePort={port}")
 }
@@ -235,7 +237,7 @@ fn server_dry_run_leaves_nothing() {
                 &ns,
                 "--dry-run=server",
                 "--set",
-                &node_port(30101),
+                &node_port(30041),
             ],
         ),
         "install --dry-run=server",
@@ -496,7 +498,7 @@ fn helm_reads_rolls_back_and_uninstalls_chartsmith_releases() {
     }
     let b = backend(&kc, RecordKind::Secret);
     let ns = unique_namespace("tohelm");
-    let port = node_port(30102);
+    let port = node_port(30042);
     ok(
         chartsmith(
             &kc,
@@ -664,7 +666,7 @@ fn hooked_chart(dir: &Path) -> String {
             ),
             (
                 "values.yaml",
-                "replicas: 1\nclaim: false\nnodePort: 30210\n",
+                "replicas: 1\nclaim: false\nnodePort: 30043\n",
             ),
             (
                 "templates/web.yaml",
