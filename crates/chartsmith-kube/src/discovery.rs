@@ -14,7 +14,7 @@ use chartsmith::engine::Capabilities;
 use kube::core::GroupVersionKind;
 use kube::discovery::{ApiCapabilities, ApiResource, Scope};
 
-use crate::{Runtime, message};
+use crate::{Runtime, api_error};
 
 /// A cache of resolved kinds.
 pub(crate) struct Cache {
@@ -28,14 +28,6 @@ pub(crate) struct Cache {
 pub(crate) struct Kind {
     pub(crate) resource: ApiResource,
     pub(crate) namespaced: bool,
-}
-
-fn api_error(resource: &str) -> impl FnOnce(kube::Error) -> ClusterError + '_ {
-    move |e| ClusterError::Api {
-        resource: resource.to_string(),
-        message: message(&e),
-        source: Some(crate::cause(e)),
-    }
 }
 
 impl Cache {
@@ -89,7 +81,7 @@ impl Cache {
             Err(kube::Error::Api(status)) if status.code == 404 => return Err(not_served()),
             // kube reports a kind missing from a served group version as a discovery error.
             Err(kube::Error::Discovery(_)) => return Err(not_served()),
-            Err(e) => return Err(api_error(&format!("discovery of {api_version}"))(e)),
+            Err(e) => return Err(api_error(format!("discovery of {api_version}"))(e)),
         };
         self.kinds
             .lock()

@@ -243,6 +243,26 @@ pub(crate) fn cause(error: kube::Error) -> Box<dyn std::error::Error + Send + Sy
     }
 }
 
+/// Maps a kube error about `resource` to the cluster error: the API's 404 is `NotFound`, the
+/// rest `Api` with the server's status kept as the source.
+pub(crate) fn api_error(
+    resource: impl std::fmt::Display,
+) -> impl FnOnce(kube::Error) -> chartsmith::cluster::ClusterError {
+    move |e| {
+        if is_not_found(&e) {
+            return chartsmith::cluster::ClusterError::NotFound {
+                resource: resource.to_string(),
+                message: message(&e),
+            };
+        }
+        chartsmith::cluster::ClusterError::Api {
+            resource: resource.to_string(),
+            message: message(&e),
+            source: Some(crate::cause(e)),
+        }
+    }
+}
+
 /// Whether a kube error is the API's 404.
 pub(crate) fn is_not_found(error: &kube::Error) -> bool {
     matches!(error, kube::Error::Api(status) if status.code == 404)

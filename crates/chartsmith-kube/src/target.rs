@@ -14,7 +14,7 @@ use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams
 
 use crate::discovery::{Cache, Kind};
 use crate::wait::{Readiness, readiness};
-use crate::{Runtime, is_not_found, message};
+use crate::{Runtime, api_error, is_not_found, message};
 
 /// How often a wait polls.
 const POLL: Duration = Duration::from_millis(500);
@@ -27,22 +27,6 @@ pub struct KubeTarget {
     rt: Runtime,
     discovery: Arc<Cache>,
     describe: String,
-}
-
-fn api_error(resource: impl std::fmt::Display) -> impl FnOnce(kube::Error) -> ClusterError {
-    move |e| {
-        if is_not_found(&e) {
-            return ClusterError::NotFound {
-                resource: resource.to_string(),
-                message: message(&e),
-            };
-        }
-        ClusterError::Api {
-            resource: resource.to_string(),
-            message: message(&e),
-            source: Some(crate::cause(e)),
-        }
-    }
 }
 
 impl KubeTarget {
@@ -427,7 +411,7 @@ impl Lookup for KubeLookup {
                 .into_iter()
                 .map(|o| serde_json::to_value(o).unwrap_or_default())
                 .collect();
-            return Ok(serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items}));
+            return Ok(chartsmith::engine::lookup_list(items));
         }
         Ok(match self.rt.block_on(api.get_opt(name))? {
             Some(object) => serde_json::to_value(object)?,

@@ -24,6 +24,20 @@ pub(super) fn namespace_of(options: &DeployOptions) -> String {
     }
 }
 
+/// What install and upgrade do first: check the release name, and take the release's lock in
+/// its namespace for `operation`. Returns the namespace and the lock (held until dropped).
+pub(super) fn begin(
+    config: &Configuration<'_>,
+    name: &str,
+    options: &DeployOptions,
+    operation: Operation,
+) -> Result<(String, crate::storage::Lock)> {
+    engine::Release::validate_name(name).map_err(crate::template::TemplateError::ReleaseName)?;
+    let namespace = namespace_of(options);
+    let lock = config.storage.lock(&namespace, name, operation.as_str())?;
+    Ok((namespace, lock))
+}
+
 /// Renders `chart` into a release record (status unknown, no timestamps). Templates' `lookup`
 /// reads the target's live objects.
 pub(super) fn render(

@@ -17,12 +17,7 @@ pub fn install(
     values: &Values,
     options: &DeployOptions,
 ) -> Result<Release> {
-    crate::engine::Release::validate_name(name)
-        .map_err(crate::template::TemplateError::ReleaseName)?;
-    let namespace = namespace_of(options);
-    let _lock = config
-        .storage
-        .lock(&namespace, name, Operation::Install.as_str())?;
+    let (_, _lock) = super::deploy::begin(config, name, options, Operation::Install)?;
     install_locked(config, name, chart, values, options)
 }
 

@@ -4,7 +4,7 @@ use super::config::{
     ActionError, Configuration, DeployOptions, DryRun, Operation, Result, RollbackOptions,
     UPGRADE_COMPLETE, ValuesMode,
 };
-use super::deploy::{Deploy, apply_options, deploy, namespace_of, prepare, render, resources_of};
+use super::deploy::{Deploy, apply_options, deploy, prepare, render, resources_of};
 use super::install::install_locked;
 use crate::chart::Chart;
 use crate::release::{Release, Status};
@@ -42,12 +42,7 @@ pub fn upgrade(
     values: &Values,
     options: &DeployOptions,
 ) -> Result<Release> {
-    crate::engine::Release::validate_name(name)
-        .map_err(crate::template::TemplateError::ReleaseName)?;
-    let namespace = namespace_of(options);
-    let _lock = config
-        .storage
-        .lock(&namespace, name, Operation::Upgrade.as_str())?;
+    let (namespace, _lock) = super::deploy::begin(config, name, options, Operation::Upgrade)?;
     let history = config.storage.history(&namespace, name)?;
     let Some(last) = history.last() else {
         if options.install {

@@ -378,7 +378,7 @@ impl Lookup for FakeCluster {
             .map(|(_, v)| v.clone())
             .collect();
         Ok(if name.is_empty() {
-            serde_json::json!({"apiVersion": "v1", "kind": "List", "items": matches})
+            crate::engine::lookup_list(matches)
         } else {
             matches.into_iter().next().unwrap_or(serde_json::json!({}))
         })

@@ -246,6 +246,12 @@ pub trait Lookup: Send + Sync {
     ) -> Result<serde_json::Value, LookupError>;
 }
 
+/// What `lookup` returns for a list (an empty `name`): a `v1` `List` of `items`, as Helm's
+/// `lookup` returns it. Every [`Lookup`] builds its lists with this.
+pub fn lookup_list(items: Vec<serde_json::Value>) -> serde_json::Value {
+    serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items})
+}
+
 /// Renders every template of `chart` (already processed by [`crate::values::compute`]) with the
 /// computed `values`. `lookup` answers the templates' `lookup` calls (empty when `None`).
 pub fn render(
