@@ -12,8 +12,8 @@ use base64::Engine as _;
 use chartsmith::cluster::{Owner, ResourceKey};
 use chartsmith_kube::{Backend, RecordKind};
 use chartsmith_tests::{
-    backend, chartsmith, configmap_chart, helm, kubeconfig, ok, stderr, unique_namespace,
-    write_chart,
+    backend, chartsmith, configmap_chart, helm, kubeconfig, kubectl, ok, stderr, stdout,
+    unique_namespace, write_chart,
 };
 
 const CHART: &str = "charts/two-tier";
@@ -802,4 +802,286 @@ fn wait_hooks_and_rollback_on_failure() {
         chartsmith(&kc, &["uninstall", "demo", "-n", &ns]),
         "uninstall",
     );
+}
+
+/// A Deployment whose selector comes from values, and a Secret.
+fn selector_chart(dir: &Path) -> String {
+    write_chart(
+        dir,
+        &[
+            ("Chart.yaml", "apiVersion: v2\nname: sel\nversion: 0.1.0\n"),
+            ("values.yaml", "app: web\nreplicas: 2\npassword: hunter2\n"),
+            (
+                "templates/web.yaml",
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: {{ Values.replicas }}\n  selector:\n    matchLabels:\n      app: {{ Values.app }}\n  template:\n    metadata:\n      labels:\n        app: {{ Values.app }}\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: {{ Values.password }}\n",
+            ),
+        ],
+    )
+}
+
+#[test]
+fn live_diff_shows_drift_masks_secrets_and_immutable_changes_are_refused() {
+    let Some(kc) =
+        kubeconfig("live_diff_shows_drift_masks_secrets_and_immutable_changes_are_refused")
+    else {
+        return;
+    };
+    let b = backend(&kc, RecordKind::Secret);
+    let ns = unique_namespace("diff");
+    let tmp = tempfile::tempdir().unwrap();
+    let chart = selector_chart(tmp.path());
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["-n", &ns]);
+        chartsmith(&kc, &all)
+    };
+    ok(
+        run(&["install", "demo", &chart, "--create-namespace", "--wait"]),
+        "install",
+    );
+    let quiet = run(&["diff", "upgrade", "demo", &chart, "--detailed-exitcode"]);
+    assert_eq!(quiet.status.code(), Some(0), "{}", stdout(&quiet));
+    assert_eq!(stdout(&quiet), "");
+
+    // Someone scales by hand: the diff shows the drift, and that the apply would conflict with
+    // kubectl's field ownership.
+    let Some(scaled) = kubectl(&kc, &["-n", &ns, "scale", "deployment/web", "--replicas=5"]) else {
+        return;
+    };
+    ok(scaled, "kubectl scale");
+    let diff = run(&[
+        "diff",
+        "upgrade",
+        "demo",
+        &chart,
+        "--set",
+        "password=correct-horse",
+        "--detailed-exitcode",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(diff.status.code(), Some(2), "{}", stderr(&diff));
+    let text = stdout(&diff);
+    for secret in [
+        "hunter2",
+        "correct-horse",
+        "aHVudGVyMg",
+        "Y29ycmVjdC1ob3JzZ",
+    ] {
+        assert!(!text.contains(secret), "{secret} leaked: {text}");
+    }
+    let changes: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+    let by_kind = |kind: &str| changes.iter().find(|c| c["kind"] == kind).unwrap().clone();
+    let secret = by_kind("Secret");
+    assert!(
+        secret["diff"]
+            .as_str()
+            .unwrap()
+            .contains("+  password: ++++++++ # (20 bytes)"),
+        "{secret}"
+    );
+    let deployment = by_kind("Deployment");
+    assert_eq!(
+        deployment["drift"][0], "spec.replicas: 2 in the release, 5 on the cluster",
+        "{deployment}"
+    );
+    assert!(
+        deployment["problem"]
+            .as_str()
+            .unwrap()
+            .contains("conflict with \"kubectl\""),
+        "{deployment}"
+    );
+
+    // A new selector: the diff marks it, the upgrade is refused before anything is stored.
+    let diff = run(&[
+        "diff",
+        "upgrade",
+        "demo",
+        &chart,
+        "--set",
+        "app=web2",
+        "--force-conflicts",
+    ]);
+    assert!(
+        stdout(&diff).contains(&format!(
+            "will fail: Deployment {ns}/web: cannot change spec.selector (field is immutable)"
+        )),
+        "{}",
+        stdout(&diff)
+    );
+    let refused = run(&[
+        "upgrade",
+        "demo",
+        &chart,
+        "--set",
+        "app=web2",
+        "--force-conflicts",
+    ]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains(&format!(
+            "upgrade refused, nothing was changed: Deployment {ns}/web: cannot change spec.selector (field is immutable); `--force-replace` deletes and recreates it"
+        )),
+        "{}",
+        stderr(&refused)
+    );
+    let history: Vec<serde_json::Value> =
+        serde_json::from_str(&ok(run(&["history", "demo", "-o", "json"]), "history")).unwrap();
+    assert_eq!(history.len(), 1, "{history:?}");
+
+    // --force-replace deletes and recreates the Deployment with the new selector.
+    ok(
+        run(&[
+            "upgrade",
+            "demo",
+            &chart,
+            "--set",
+            "app=web2",
+            "--force-conflicts",
+            "--force-replace",
+            "--wait",
+            "--timeout",
+            "60s",
+        ]),
+        "upgrade --force-replace",
+    );
+    let web = live(&b, &ns, "apps/v1", "Deployment", "web").unwrap();
+    assert_eq!(web["spec"]["selector"]["matchLabels"]["app"], "web2");
+    assert_eq!(web["spec"]["replicas"], 2);
+    let after = run(&[
+        "diff",
+        "upgrade",
+        "demo",
+        &chart,
+        "--set",
+        "app=web2",
+        "--detailed-exitcode",
+    ]);
+    assert_eq!(after.status.code(), Some(0), "{}", stdout(&after));
+
+    // uninstall --wait returns when the objects are gone.
+    ok(
+        run(&["uninstall", "demo", "--wait", "--timeout", "60s"]),
+        "uninstall --wait",
+    );
+    assert!(live(&b, &ns, "apps/v1", "Deployment", "web").is_none());
+    assert!(live(&b, &ns, "v1", "Secret", "db").is_none());
+}
+
+/// A Deployment that can be made unschedulable, and a pre-upgrade hook Job that can be made to
+/// fail (its pod cannot schedule, and its deadline passes).
+fn schedulable_chart(dir: &Path) -> String {
+    write_chart(
+        dir,
+        &[
+            (
+                "Chart.yaml",
+                "apiVersion: v2\nname: sched\nversion: 0.1.0\n",
+            ),
+            (
+                "values.yaml",
+                "replicas: 1\nunschedulable: false\nfailHook: false\n",
+            ),
+            (
+                "templates/web.yaml",
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: {{ Values.replicas }}\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n{% if Values.unschedulable %}      nodeSelector:\n        disk: nvme\n{% endif %}      containers:\n      - name: web\n        image: nginx:1.27\n",
+            ),
+            (
+                "templates/check.yaml",
+                "{% if Values.failHook %}apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: check\n  annotations:\n    helm.sh/hook: pre-upgrade\nspec:\n  activeDeadlineSeconds: 2\n  backoffLimit: 0\n  template:\n    spec:\n      restartPolicy: Never\n      nodeSelector:\n        disk: nvme\n      containers:\n      - name: check\n        image: busybox:1.36\n{% endif %}",
+            ),
+        ],
+    )
+}
+
+#[test]
+fn an_unschedulable_upgrade_times_out_with_the_reason_and_rolls_back() {
+    let Some(kc) = kubeconfig("an_unschedulable_upgrade_times_out_with_the_reason_and_rolls_back")
+    else {
+        return;
+    };
+    let b = backend(&kc, RecordKind::Secret);
+    let ns = unique_namespace("sched");
+    let tmp = tempfile::tempdir().unwrap();
+    let chart = schedulable_chart(tmp.path());
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["-n", &ns]);
+        chartsmith(&kc, &all)
+    };
+    ok(
+        run(&["install", "demo", &chart, "--create-namespace", "--wait"]),
+        "install",
+    );
+    // No node has the label: the new pod stays Pending and the rollout never completes. The
+    // error says why (the scheduler's message), and --rollback-on-failure restores revision 1.
+    let failed = run(&[
+        "upgrade",
+        "demo",
+        &chart,
+        "--set",
+        "unschedulable=true",
+        "--wait",
+        "--timeout",
+        "4s",
+        "--rollback-on-failure",
+    ]);
+    assert_eq!(failed.status.code(), Some(1));
+    let err = stderr(&failed);
+    assert!(
+        err.contains(&format!(
+            "timed out after 4s waiting for Deployment {ns}/web"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("Unschedulable: 0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector"),
+        "{err}"
+    );
+    assert!(err.contains("has been rolled back"), "{err}");
+    let history: Vec<serde_json::Value> =
+        serde_json::from_str(&ok(run(&["history", "demo", "-o", "json"]), "history")).unwrap();
+    let statuses: Vec<_> = history
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["superseded", "failed", "deployed"],
+        "{history:?}"
+    );
+    assert_eq!(history[2]["description"], "Rollback to 1");
+    let web = live(&b, &ns, "apps/v1", "Deployment", "web").unwrap();
+    assert!(
+        web["spec"]["template"]["spec"]["nodeSelector"].is_null(),
+        "{web}"
+    );
+
+    // A pre-upgrade hook Job that fails stops the upgrade before any resource changes.
+    let hooked = run(&[
+        "upgrade",
+        "demo",
+        &chart,
+        "--set",
+        "failHook=true",
+        "--set",
+        "replicas=3",
+        "--timeout",
+        "60s",
+    ]);
+    assert_eq!(hooked.status.code(), Some(1));
+    let err = stderr(&hooked);
+    assert!(
+        err.contains(&format!(
+            "hook Job check (pre-upgrade) failed: Job {ns}/check: job failed: Job was active longer than specified deadline"
+        )),
+        "{err}"
+    );
+    let web = live(&b, &ns, "apps/v1", "Deployment", "web").unwrap();
+    assert_eq!(web["spec"]["replicas"], 1, "the Deployment was not touched");
+    let history: Vec<serde_json::Value> =
+        serde_json::from_str(&ok(run(&["history", "demo", "-o", "json"]), "history")).unwrap();
+    assert_eq!(history.last().unwrap()["status"], "failed");
+    ok(run(&["uninstall", "demo"]), "uninstall");
 }

@@ -95,6 +95,25 @@ pub fn helm(kubeconfig: &Path, home: &Path, args: &[&str]) -> Option<Output> {
     )
 }
 
+/// `kubectl ARGS` against the cluster of `kubeconfig`: `KUBECTL_BIN`, or the kubectl that
+/// `scripts/install-helm.sh` unpacks beside `HELM_BIN` (`…/helm/helm` → `…/kubectl/kubectl`).
+pub fn kubectl(kubeconfig: &Path, args: &[&str]) -> Option<Output> {
+    let bin = match std::env::var_os("KUBECTL_BIN") {
+        Some(bin) => PathBuf::from(bin),
+        None => PathBuf::from(std::env::var_os("HELM_BIN")?)
+            .parent()?
+            .parent()?
+            .join("kubectl/kubectl"),
+    };
+    Some(
+        Command::new(bin)
+            .env("KUBECONFIG", kubeconfig)
+            .args(args)
+            .output()
+            .unwrap(),
+    )
+}
+
 /// stdout as text.
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()

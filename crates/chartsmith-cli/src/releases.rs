@@ -99,6 +99,7 @@ impl DeployFlags {
             rollback_on_failure: self.rollback_on_failure,
             cleanup_on_fail: false,
             no_hooks: self.no_hooks,
+            force_replace: false,
         })
     }
 
@@ -170,6 +171,7 @@ pub fn run_upgrade(args: UpgradeArgs) -> Result<()> {
         &values,
         &DeployOptions {
             cleanup_on_fail: args.cleanup_on_fail,
+            force_replace: args.force_replace,
             ..d.options(&backend, args.install, mode)?
         },
     )?;
@@ -196,6 +198,7 @@ pub fn run_rollback(args: RollbackArgs) -> Result<()> {
         force_conflicts: args.force_conflicts,
         timeout: Some(args.wait.timeout),
         no_hooks: args.no_hooks,
+        force_replace: args.force_replace,
     };
     let waiting = crate::progress::Waiting::new();
     let report = |p: &chartsmith::cluster::WaitProgress| waiting.report(p);
@@ -223,10 +226,22 @@ pub fn run_uninstall(args: UninstallArgs) -> Result<()> {
     let options = UninstallOptions {
         keep_history: args.keep_history,
         description: args.description.clone(),
-        timeout: Some(args.timeout),
+        timeout: Some(args.wait.timeout),
         no_hooks: args.no_hooks,
+        wait: args.wait.wait(),
     };
-    action::uninstall(&backend.config(), &namespace, &args.name, &options)?;
+    let waiting = crate::progress::Waiting::new();
+    let report = |p: &chartsmith::cluster::WaitProgress| waiting.report(p);
+    action::uninstall(
+        &Configuration {
+            progress: Some(&report),
+            ..backend.config()
+        },
+        &namespace,
+        &args.name,
+        &options,
+    )?;
+    drop(waiting);
     out(&format!("release \"{}\" uninstalled\n", args.name))
 }
 
@@ -439,7 +454,7 @@ pub fn run_diff(command: DiffCommand) -> Result<()> {
             std::io::stdout().is_terminal(),
         ))?,
     }
-    if flags.detailed_exitcode && !changes.is_empty() {
+    if flags.detailed_exitcode && chartsmith::diff::changes_anything(&changes) {
         return Err(Exit(2).into());
     }
     Ok(())

@@ -8,6 +8,7 @@
 //! else `~/.kube/config`, else the in-cluster service account), `--kube-context` (else the current
 //! context), and the release namespace defaults to the context's.
 
+mod diagnose;
 mod discovery;
 mod records;
 mod target;

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chartsmith::cluster::{
-    ApplyOptions, ClusterError, DeleteOptions, Lookup, LookupError, Owner, Propagation, Resource,
-    ResourceKey, Target, WaitOptions, WaitProgress, ownership,
+    ApplyOptions, ClusterError, DeleteOptions, Lookup, LookupError, Owner, Preview, Propagation,
+    Resource, ResourceKey, Target, WaitOptions, WaitProgress, ownership,
 };
 use chartsmith::engine::Capabilities;
 use k8s_openapi::api::core::v1::Namespace;
@@ -77,25 +77,38 @@ impl KubeTarget {
         Ok(object.map(|o| serde_json::to_value(o).unwrap_or_default()))
     }
 
+    /// Applies one resource (a server dry run with `options.dry_run`) and returns the object
+    /// the server stored, or would store.
     fn apply_one(
         &self,
         owner: &Owner,
         resource: &Resource,
         options: &ApplyOptions,
         check_owner: bool,
-    ) -> Result<(), ClusterError> {
+    ) -> Result<serde_json::Value, ClusterError> {
         let (api, _, namespace) = self.api(&resource.key, &owner.namespace)?;
-        let shown = display(&resource.key, namespace.as_deref());
         if check_owner
             && let Some(existing) = self.live(&api, &resource.key, namespace.as_deref())?
         {
             ownership::check(&existing, resource, owner, options.take_ownership)?;
         }
+        self.patch(&api, resource, namespace.as_deref(), options)
+    }
+
+    /// The server-side apply request itself.
+    fn patch(
+        &self,
+        api: &Api<DynamicObject>,
+        resource: &Resource,
+        namespace: Option<&str>,
+        options: &ApplyOptions,
+    ) -> Result<serde_json::Value, ClusterError> {
+        let shown = display(&resource.key, namespace);
         let mut object = resource.object.clone();
         if let Some(meta) = object.get_mut("metadata").and_then(|m| m.as_object_mut()) {
-            match &namespace {
+            match namespace {
                 Some(ns) => {
-                    meta.insert("namespace".into(), ns.clone().into());
+                    meta.insert("namespace".into(), ns.into());
                 }
                 None => {
                     meta.remove("namespace");
@@ -105,23 +118,66 @@ impl KubeTarget {
         let mut params = PatchParams::apply(&options.field_manager);
         params.force = options.force_conflicts;
         params.dry_run = options.dry_run;
-        self.rt
+        let applied = self
+            .rt
             .block_on(api.patch(&resource.key.name, &params, &Patch::Apply(&object)))
-            .map_err(|e| match &e {
-                // Fields another field manager owns (helm's, kubectl's): not an ownership
-                // question, so not `ClusterError::Conflict`.
-                kube::Error::Api(s) if s.code == 409 => ClusterError::Api {
-                    resource: shown.clone(),
-                    message: format!(
-                        "{} (applying as field manager {}; --force-conflicts takes the fields over)",
-                        message(&e),
-                        options.field_manager
-                    ),
-                    source: Some(crate::cause(e)),
-                },
-                _ => api_error(&shown)(e),
-            })?;
-        Ok(())
+            .map_err(|e| apply_error(e, &shown, &options.field_manager))?;
+        Ok(serde_json::to_value(applied).unwrap_or_default())
+    }
+
+    /// Polls until none of `resources` exists, or the deadline.
+    fn wait_gone(
+        &self,
+        owner: &Owner,
+        resources: &[Resource],
+        options: &WaitOptions<'_>,
+    ) -> Result<(), ClusterError> {
+        let deadline = Instant::now() + options.timeout;
+        let mut last: Option<WaitProgress> = None;
+        loop {
+            let mut progress = WaitProgress::default();
+            for r in resources {
+                let (api, _, namespace) = match self.api(&r.key, &owner.namespace) {
+                    Ok(found) => found,
+                    // A kind no longer served has no objects left.
+                    Err(ClusterError::NotFound { .. }) => continue,
+                    Err(e) => return Err(e),
+                };
+                let key = ResourceKey {
+                    namespace: namespace.clone(),
+                    ..r.key.clone()
+                };
+                match self.live(&api, &r.key, namespace.as_deref())? {
+                    None => progress.ready.push(key),
+                    Some(object) => {
+                        let why = match object.pointer("/metadata/finalizers") {
+                            Some(serde_json::Value::Array(f)) if !f.is_empty() => format!(
+                                "being deleted, finalizers {}",
+                                f.iter()
+                                    .filter_map(|f| f.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                            _ => "being deleted".to_string(),
+                        };
+                        progress.waiting.push((key, why));
+                    }
+                }
+            }
+            if last.as_ref() != Some(&progress) {
+                if let Some(report) = options.progress {
+                    report(&progress);
+                }
+                last = Some(progress.clone());
+            }
+            if progress.waiting.is_empty() {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(timeout(&progress, options.timeout));
+            }
+            std::thread::sleep(POLL.min(deadline.saturating_duration_since(Instant::now())));
+        }
     }
 
     /// Waits until every resource is ready; reports progress whenever it changes.
@@ -135,12 +191,18 @@ impl KubeTarget {
         let mut last: Option<WaitProgress> = None;
         loop {
             let mut progress = WaitProgress::default();
+            // The live objects not ready yet, for the diagnosis when time runs out.
+            let mut unready = Vec::new();
             for r in resources {
                 let (api, _, namespace) = self.api(&r.key, &owner.namespace)?;
-                let state = match self.live(&api, &r.key, namespace.as_deref())? {
+                let object = self.live(&api, &r.key, namespace.as_deref())?;
+                let state = match &object {
                     None => Readiness::Waiting("not created yet".into()),
-                    Some(object) => readiness(&r.key.kind, &object, options.jobs),
+                    Some(object) => readiness(&r.key.kind, object, options.jobs),
                 };
+                if matches!(state, Readiness::Waiting(_)) {
+                    unready.push(object);
+                }
                 // Progress names the namespace the object lives in.
                 let key = ResourceKey {
                     namespace: namespace.clone(),
@@ -169,20 +231,81 @@ impl KubeTarget {
                 return Ok(());
             }
             if Instant::now() >= deadline {
-                let what = progress
-                    .waiting
-                    .iter()
-                    .map(|(key, why)| format!("{key}: {why}"))
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                return Err(ClusterError::Timeout {
-                    what,
-                    after: options.timeout,
-                });
+                // Say why, not just that time ran out: pod problems and warning events.
+                for ((key, why), object) in progress.waiting.iter_mut().zip(&unready) {
+                    if let Some(object) = object
+                        && let Some(more) = crate::diagnose::diagnose(
+                            &self.client,
+                            &self.rt,
+                            &key.kind,
+                            key.namespace.as_deref(),
+                            object,
+                        )
+                    {
+                        why.push_str(&format!(" ({more})"));
+                    }
+                }
+                return Err(timeout(&progress, options.timeout));
             }
             std::thread::sleep(POLL.min(deadline.saturating_duration_since(Instant::now())));
         }
     }
+}
+
+/// The timeout error naming each resource still waited for, and why.
+fn timeout(progress: &WaitProgress, after: Duration) -> ClusterError {
+    let what = progress
+        .waiting
+        .iter()
+        .map(|(key, why)| format!("{key}: {why}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    ClusterError::Timeout { what, after }
+}
+
+/// The error of a server-side apply: fields another manager owns, immutable fields, or the
+/// server's refusal as it is.
+fn apply_error(e: kube::Error, shown: &str, field_manager: &str) -> ClusterError {
+    match &e {
+        // Fields another field manager owns (helm's, kubectl's): not an ownership question, so
+        // not `ClusterError::Conflict`.
+        kube::Error::Api(s) if s.code == 409 => ClusterError::Api {
+            resource: shown.to_string(),
+            message: format!(
+                "{} (applying as field manager {field_manager}; --force-conflicts takes the fields over)",
+                message(&e),
+            ),
+            source: Some(crate::cause(e)),
+        },
+        kube::Error::Api(s) if s.code == 422 => {
+            let fields = immutable_fields(s);
+            if fields.is_empty() {
+                api_error(shown)(e)
+            } else {
+                ClusterError::Immutable {
+                    resource: shown.to_string(),
+                    fields,
+                }
+            }
+        }
+        _ => api_error(shown)(e),
+    }
+}
+
+/// The fields a 422 refusal names as immutable (`spec.selector`; a Pod's `spec`, which may
+/// change only in a few places). Only field names are kept: the server's message quotes the
+/// refused value, which may be secret.
+fn immutable_fields(status: &kube::core::Status) -> Vec<String> {
+    let mut fields: Vec<String> = status
+        .details
+        .iter()
+        .flat_map(|d| &d.causes)
+        .filter(|c| c.message.contains("immutable") || c.message.contains("may not change"))
+        .map(|c| c.field.clone())
+        .filter(|f| !f.is_empty())
+        .collect();
+    fields.dedup();
+    fields
 }
 
 /// The (`group/version`, kind) pairs a CustomResourceDefinition serves.
@@ -231,6 +354,47 @@ impl Target for KubeTarget {
             self.apply_one(owner, r, options, true)?;
         }
         Ok(())
+    }
+
+    fn preview(
+        &self,
+        owner: &Owner,
+        resource: &Resource,
+        options: &ApplyOptions,
+    ) -> Result<Option<Preview>, ClusterError> {
+        let (api, _, namespace) = match self.api(&resource.key, &owner.namespace) {
+            Ok(found) => found,
+            // A kind the server does not serve (yet: its CRD comes with the upgrade).
+            Err(e @ ClusterError::NotFound { .. }) => {
+                return Ok(Some(Preview {
+                    live: None,
+                    planned: Err(e),
+                }));
+            }
+            Err(e) => return Err(e),
+        };
+        let live = self.live(&api, &resource.key, namespace.as_deref())?;
+        let planned = match &live {
+            Some(existing) => ownership::check(existing, resource, owner, options.take_ownership),
+            None => Ok(()),
+        }
+        .and_then(|()| {
+            let dry = ApplyOptions {
+                dry_run: true,
+                ..options.clone()
+            };
+            self.patch(&api, resource, namespace.as_deref(), &dry)
+        });
+        Ok(Some(Preview { live, planned }))
+    }
+
+    fn wait_deleted(
+        &self,
+        owner: &Owner,
+        resources: &[Resource],
+        options: &WaitOptions<'_>,
+    ) -> Result<(), ClusterError> {
+        self.wait_gone(owner, resources, options)
     }
 
     fn delete(

@@ -177,6 +177,10 @@ pub struct UpgradeArgs {
     /// If the upgrade fails, delete the resources it created.
     #[arg(long = "cleanup-on-fail")]
     pub cleanup_on_fail: bool,
+    /// Delete and recreate resources whose change the API server refuses on an immutable field
+    /// (a Deployment's selector); without it such an upgrade is refused before anything changes.
+    #[arg(long = "force-replace")]
+    pub force_replace: bool,
 }
 
 /// `chartsmith rollback`.
@@ -195,6 +199,9 @@ pub struct RollbackArgs {
     /// Take over fields that other field managers own (server-side apply conflicts).
     #[arg(long = "force-conflicts")]
     pub force_conflicts: bool,
+    /// Delete and recreate resources whose change hits an immutable field.
+    #[arg(long = "force-replace")]
+    pub force_replace: bool,
     /// Do not run the chart's hooks.
     #[arg(long = "no-hooks")]
     pub no_hooks: bool,
@@ -223,9 +230,9 @@ pub struct UninstallArgs {
     /// A description to record.
     #[arg(long = "description")]
     pub description: Option<String>,
-    /// How long each hook may run (Go duration: `5m0s`, `90s`).
-    #[arg(long = "timeout", default_value = "5m0s", value_parser = parse_duration, value_name = "DURATION")]
-    pub timeout: Duration,
+    /// `--wait` until the deleted resources are gone; `--timeout` also bounds each hook.
+    #[command(flatten)]
+    pub wait: WaitFlags,
     /// Do not run the chart's pre-delete and post-delete hooks.
     #[arg(long = "no-hooks")]
     pub no_hooks: bool,

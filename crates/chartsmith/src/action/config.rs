@@ -188,6 +188,16 @@ pub enum ActionError {
         #[source]
         source: ClusterError,
     },
+    /// The API server would refuse the operation (an immutable field): refused before anything
+    /// was stored or changed.
+    #[error("{operation} refused, nothing was changed: {source}")]
+    Refused {
+        /// `upgrade` or `rollback`.
+        operation: &'static str,
+        /// The server's verdict on the resource.
+        #[source]
+        source: ClusterError,
+    },
     /// The cluster failed before anything was recorded (discovery, a namespace, a dry run).
     #[error(transparent)]
     Cluster(#[from] ClusterError),
@@ -230,6 +240,9 @@ pub enum DryRun {
     /// Also send the resources to the API server's dry run, which validates and admits them and
     /// persists nothing (`--dry-run=server`).
     Server,
+    /// Render with the cluster's `lookup`, as a real operation would, and store and apply
+    /// nothing: what the live diff renders with before it previews each resource itself.
+    Preview,
 }
 
 impl DryRun {
@@ -275,6 +288,9 @@ pub struct DeployOptions {
     pub cleanup_on_fail: bool,
     /// Do not run hooks (`--no-hooks`); they are still recorded.
     pub no_hooks: bool,
+    /// Delete and recreate the resources whose change the API server refuses on an immutable
+    /// field (`--force-replace`); without it such an upgrade is refused up front.
+    pub force_replace: bool,
 }
 
 /// Options of [`rollback`](super::rollback).
@@ -292,6 +308,8 @@ pub struct RollbackOptions {
     pub timeout: Option<Duration>,
     /// Do not run hooks (`--no-hooks`).
     pub no_hooks: bool,
+    /// Delete and recreate resources whose change hits an immutable field (`--force-replace`).
+    pub force_replace: bool,
 }
 
 /// Options of [`uninstall`](super::uninstall).
@@ -305,4 +323,6 @@ pub struct UninstallOptions {
     pub timeout: Option<Duration>,
     /// Do not run hooks (`--no-hooks`).
     pub no_hooks: bool,
+    /// Wait this long until the deleted resources are gone (`--wait --timeout`).
+    pub wait: Option<Duration>,
 }

@@ -136,7 +136,7 @@ fn parse_all(manifests: &[Manifest]) -> Result<Vec<Resource>, ClusterError> {
 
 /// The resources of `previous` that `current` no longer has, minus those marked keep, in the
 /// order they are deleted (reverse install order).
-fn dropped(previous: &[Resource], current: &[Resource]) -> Vec<Resource> {
+pub(super) fn dropped(previous: &[Resource], current: &[Resource]) -> Vec<Resource> {
     previous
         .iter()
         .rev()
@@ -157,6 +157,8 @@ pub(super) struct Deploy<'r> {
     pub(super) hook_timeout: Option<Duration>,
     pub(super) no_hooks: bool,
     pub(super) cleanup_on_fail: bool,
+    /// Resources to delete and recreate (`--force-replace` of immutable fields).
+    pub(super) replace: Vec<Resource>,
     pub(super) done: String,
 }
 
@@ -268,6 +270,22 @@ fn apply_release(
 ) -> Result<(), ClusterError> {
     let owner = owner_of(release);
     let resources = resources_of(release)?;
+    if !plan.replace.is_empty() {
+        let mut replace = plan.replace.clone();
+        replace.reverse();
+        config
+            .cluster
+            .delete(&owner, &replace, &DeleteOptions::default())?;
+        config.cluster.wait_deleted(
+            &owner,
+            &replace,
+            &WaitOptions {
+                timeout: plan.wait.unwrap_or(hooks::DEFAULT_HOOK_TIMEOUT),
+                jobs: false,
+                progress: config.progress,
+            },
+        )?;
+    }
     config.cluster.apply(&owner, &resources, &plan.apply)?;
     let gone = dropped(plan.previous, &resources);
     if !gone.is_empty() {
@@ -316,6 +334,37 @@ pub(super) fn prepare(
             .map_err(ActionError::Cluster)?;
     }
     Ok(())
+}
+
+/// Before an upgrade or rollback stores anything: the API server's verdict on each resource,
+/// so that a change to an immutable field is refused up front ([`ActionError::Refused`]). With
+/// `force_replace` the refused resources are returned instead: the deploy deletes and recreates
+/// them. Other refusals are left to the apply itself (and recorded as a failed revision, as
+/// Helm records them). A target without live state has nothing to check.
+pub(super) fn check_immutable(
+    config: &Configuration<'_>,
+    release: &Release,
+    apply: &ApplyOptions,
+    force_replace: bool,
+    operation: Operation,
+) -> Result<Vec<Resource>> {
+    let owner = owner_of(release);
+    let mut replace = Vec::new();
+    for r in resources_of(release).map_err(ActionError::Cluster)? {
+        let Some(preview) = config.cluster.preview(&owner, &r, apply)? else {
+            return Ok(Vec::new());
+        };
+        if let Err(e @ ClusterError::Immutable { .. }) = preview.planned {
+            if !force_replace {
+                return Err(ActionError::Refused {
+                    operation: operation.as_str(),
+                    source: e,
+                });
+            }
+            replace.push(r);
+        }
+    }
+    Ok(replace)
 }
 
 pub(super) fn apply_options(options: &DeployOptions) -> ApplyOptions {

@@ -96,6 +96,7 @@ pub(super) fn install_locked(
             hook_timeout: options.timeout,
             no_hooks: options.no_hooks,
             cleanup_on_fail: false,
+            replace: Vec::new(),
             done,
         },
         |_| Ok(()),

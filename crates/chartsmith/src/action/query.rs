@@ -2,9 +2,12 @@
 //! `rollback` against the deployed revision.
 
 use super::config::{ActionError, Configuration, DeployOptions, DryRun, Result, RollbackOptions};
+use super::deploy::{apply_options, dropped, owner_of, resources_of};
 use super::rollback::rollback;
 use super::upgrade::upgrade;
 use crate::chart::Chart;
+use crate::cluster::{ApplyOptions, Resource};
+use crate::diff::LiveInput;
 use crate::release::{Release, Status};
 use crate::storage::{self, StorageError};
 use crate::values::{Values, coalesce_tables};
@@ -57,8 +60,12 @@ pub fn get(
     })
 }
 
-/// `diff upgrade`: what [`upgrade`] with these arguments would change in the deployed revision,
-/// resource by resource (nothing is written). Secret data is masked unless `show_secrets`.
+/// `diff upgrade`: what [`upgrade`] with these arguments would change, resource by resource
+/// (nothing is written). On a target with live state (a cluster) the comparison is with the live
+/// objects, through the API server's dry run of each apply ([`crate::cluster::Target::preview`]):
+/// defaults and admission included, drift made outside chartsmith and refusals (immutable
+/// fields, fields another manager owns) marked. Elsewhere it is with the deployed revision.
+/// Secret data is masked unless `show_secrets`.
 pub fn diff_upgrade(
     config: &Configuration<'_>,
     name: &str,
@@ -68,15 +75,16 @@ pub fn diff_upgrade(
     show_secrets: bool,
 ) -> Result<Vec<crate::diff::Change>> {
     let options = DeployOptions {
-        dry_run: DryRun::Client,
+        dry_run: DryRun::Preview,
         create_namespace: false,
         ..options.clone()
     };
     let proposed = upgrade(config, name, chart, values, &options)?;
-    diff_with_deployed(config, &proposed, show_secrets)
+    diff_with_deployed(config, &proposed, &apply_options(&options), show_secrets)
 }
 
-/// `diff rollback`: what [`rollback`] to `version` would change in the deployed revision.
+/// `diff rollback`: what [`rollback`] to `version` would change, against the live objects or
+/// the deployed revision as [`diff_upgrade`].
 pub fn diff_rollback(
     config: &Configuration<'_>,
     namespace: &str,
@@ -89,24 +97,83 @@ pub fn diff_rollback(
         ..RollbackOptions::default()
     };
     let proposed = rollback(config, namespace, name, version, &options)?;
-    diff_with_deployed(config, &proposed, show_secrets)
+    diff_with_deployed(config, &proposed, &ApplyOptions::default(), show_secrets)
 }
 
 fn diff_with_deployed(
     config: &Configuration<'_>,
     proposed: &Release,
+    apply: &ApplyOptions,
     show_secrets: bool,
 ) -> Result<Vec<crate::diff::Change>> {
+    let deployed = storage::deployed(config.storage, &proposed.namespace, &proposed.name)?;
+    if let Some(changes) = live_diff(config, proposed, deployed.as_ref(), apply, show_secrets)? {
+        return Ok(changes);
+    }
     let manifests = |r: &Release| {
         r.manifests()
             .map_err(crate::template::TemplateError::from)
             .map_err(ActionError::from)
     };
-    let old = match storage::deployed(config.storage, &proposed.namespace, &proposed.name)? {
-        Some(current) => manifests(&current)?,
+    let old = match &deployed {
+        Some(current) => manifests(current)?,
         None => Vec::new(),
     };
     Ok(crate::diff::diff(&old, &manifests(proposed)?, show_secrets))
+}
+
+/// The diff against the live objects, or `None` when the target has no live state.
+fn live_diff(
+    config: &Configuration<'_>,
+    proposed: &Release,
+    deployed: Option<&Release>,
+    apply: &ApplyOptions,
+    show_secrets: bool,
+) -> Result<Option<Vec<crate::diff::Change>>> {
+    let owner = owner_of(proposed);
+    let new = resources_of(proposed)?;
+    let old = match deployed {
+        Some(d) => resources_of(d)?,
+        None => Vec::new(),
+    };
+    let deployed_object = |r: &Resource| {
+        old.iter()
+            .find(|o| o.key.same_object(&r.key))
+            .map(|o| &o.object)
+    };
+    let mut changes = Vec::new();
+    for r in &new {
+        let Some(preview) = config.cluster.preview(&owner, r, apply)? else {
+            return Ok(None);
+        };
+        let planned = preview.planned.as_ref().map_err(ToString::to_string);
+        changes.extend(crate::diff::live_change(
+            LiveInput {
+                kind: &r.key.kind,
+                name: &r.key.name,
+                deployed: deployed_object(r),
+                live: preview.live.as_ref(),
+                proposed: Some(&r.object),
+                planned: Some(planned),
+            },
+            show_secrets,
+        ));
+    }
+    for gone in dropped(&old, &new) {
+        let live = config.cluster.get(&owner, &gone.key)?;
+        changes.extend(crate::diff::live_change(
+            LiveInput {
+                kind: &gone.key.kind,
+                name: &gone.key.name,
+                deployed: Some(&gone.object),
+                live: live.as_ref(),
+                proposed: None,
+                planned: None,
+            },
+            show_secrets,
+        ));
+    }
+    Ok(Some(changes))
 }
 
 /// The values a release was rendered with: its user-supplied values over its chart's defaults.

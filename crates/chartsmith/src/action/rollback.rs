@@ -55,6 +55,17 @@ pub(super) fn rollback_locked(
     if options.dry_run {
         return Ok(release);
     }
+    let apply = ApplyOptions {
+        force_conflicts: options.force_conflicts,
+        ..ApplyOptions::default()
+    };
+    let replace = super::deploy::check_immutable(
+        config,
+        &release,
+        &apply,
+        options.force_replace,
+        Operation::Rollback,
+    )?;
     let current_resources = resources_of(&current).map_err(ActionError::Cluster)?;
     let done = release.info.description.clone();
     let current_version = current.version;
@@ -66,14 +77,12 @@ pub(super) fn rollback_locked(
             previous: &current_resources,
             crds: Vec::new(),
             history_max: options.history_max,
-            apply: ApplyOptions {
-                force_conflicts: options.force_conflicts,
-                ..ApplyOptions::default()
-            },
+            apply,
             wait: options.wait,
             hook_timeout: options.timeout,
             no_hooks: options.no_hooks,
             cleanup_on_fail: false,
+            replace,
             done,
         },
         |config| {

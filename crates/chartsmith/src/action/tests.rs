@@ -496,7 +496,8 @@ fn resources_are_stamped_applied_in_order_and_dropped_ones_deleted_except_kept()
     // The stored manifest is the templates' output, without the stamps (as Helm stores it).
     let stored = get(&config, "default", "demo", None).unwrap();
     assert!(!stored.manifest.contains("meta.helm.sh"));
-    // An upgrade that drops the ConfigMap deletes it, and does not install CRDs again.
+    // An upgrade that drops the ConfigMap deletes it, and does not install CRDs again (first it
+    // previews each resource for immutable fields).
     let before = cluster.calls().len();
     upgrade(
         &config,
@@ -509,6 +510,9 @@ fn resources_are_stamped_applied_in_order_and_dropped_ones_deleted_except_kept()
     assert_eq!(
         cluster.calls()[before..],
         [
+            "preview PersistentVolumeClaim demo-cache",
+            "preview Service demo-web",
+            "preview Deployment demo-web",
             "apply PersistentVolumeClaim demo-cache",
             "apply Service demo-web",
             "apply Deployment demo-web",
@@ -648,6 +652,7 @@ fn a_cluster_failure_records_a_failed_revision_and_a_race_says_in_progress() {
             hook_timeout: None,
             no_hooks: false,
             cleanup_on_fail: false,
+            replace: Vec::new(),
             done: String::new(),
         },
         |_| Ok(()),
@@ -971,4 +976,170 @@ fn no_hooks_and_cleanup_on_fail() {
             .object("ConfigMap", "default", "demo-extra")
             .is_some()
     );
+}
+
+fn selector_chart() -> Chart {
+    let file = |name: &str, text: &str| crate::chart::File {
+        name: name.into(),
+        data: text.as_bytes().to_vec(),
+    };
+    crate::chart::loader::from_files(
+        vec![
+            file("Chart.yaml", "apiVersion: v2\nname: app\nversion: 0.1.0\n"),
+            file("values.yaml", "app: web\nreplicas: 2\npassword: old\n"),
+            file(
+                "templates/web.yaml",
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ Release.Name }}-web\nspec:\n  replicas: {{ Values.replicas }}\n  selector:\n    matchLabels:\n      app: {{ Values.app }}\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ Release.Name }}-db\ndata:\n  password: {{ Values.password | b64enc }}\n  user: {{ \"admin\" | b64enc }}\n",
+            ),
+        ],
+        "app",
+        &crate::chart::loader::LoadOptions::default(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn an_immutable_change_is_refused_up_front_unless_force_replace() {
+    let driver = MemoryDriver::default();
+    let cluster = FakeCluster::new();
+    let config = Configuration::new(&driver, &cluster);
+    let chart = selector_chart();
+    install(&config, "demo", &chart, &values(""), &in_ns("default")).unwrap();
+    let before = cluster.calls().len();
+    let err = upgrade(
+        &config,
+        "demo",
+        &chart,
+        &values("app=web2"),
+        &in_ns("default"),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "upgrade refused, nothing was changed: Deployment demo-web: cannot change spec.selector (field is immutable); `--force-replace` deletes and recreates it"
+    );
+    assert!(
+        cluster.calls()[before..]
+            .iter()
+            .all(|c| c.starts_with("preview")),
+        "{:?}",
+        &cluster.calls()[before..]
+    );
+    assert_eq!(statuses(&driver, "demo").len(), 1, "no revision is stored");
+
+    let replace = DeployOptions {
+        force_replace: true,
+        ..in_ns("default")
+    };
+    let before = cluster.calls().len();
+    upgrade(&config, "demo", &chart, &values("app=web2"), &replace).unwrap();
+    let calls: Vec<_> = cluster.calls()[before..]
+        .iter()
+        .filter(|c| !c.starts_with("preview"))
+        .cloned()
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            "delete Deployment demo-web",
+            "wait_deleted Deployment demo-web",
+            "apply Secret demo-db",
+            "apply Deployment demo-web",
+        ]
+    );
+    let live = cluster.object("Deployment", "default", "demo-web").unwrap();
+    assert_eq!(live["spec"]["selector"]["matchLabels"]["app"], "web2");
+}
+
+#[test]
+fn the_live_diff_shows_drift_refusals_and_masks_secrets() {
+    let driver = MemoryDriver::default();
+    let cluster = FakeCluster::new();
+    let config = Configuration::new(&driver, &cluster);
+    let chart = selector_chart();
+    install(&config, "demo", &chart, &values(""), &in_ns("default")).unwrap();
+    let diff = |set: &str| {
+        diff_upgrade(
+            &config,
+            "demo",
+            &chart,
+            &values(set),
+            &in_ns("default"),
+            false,
+        )
+        .unwrap()
+    };
+    assert!(diff("").is_empty(), "{:?}", diff(""));
+
+    // Someone scaled the Deployment: the same upgrade now changes it back, and says why.
+    cluster.edit("Deployment", "default", "demo-web", |o| {
+        o["spec"]["replicas"] = 5.into();
+    });
+    let changes = diff("");
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(
+        (changes[0].change, changes[0].name.as_str()),
+        ("changed", "demo-web")
+    );
+    assert_eq!(
+        changes[0].drift,
+        ["spec.replicas: 2 in the release, 5 on the cluster"]
+    );
+    assert!(
+        changes[0].diff.contains("-  replicas: 5\n+  replicas: 2\n"),
+        "{}",
+        changes[0].diff
+    );
+
+    // A new password: masked on both sides, never in clear or base64.
+    let changes = diff("password=new,replicas=5");
+    assert_eq!(changes.len(), 2, "{changes:?}");
+    // Scaled to what the upgrade asks for: the drift is still shown, but nothing changes.
+    assert_eq!(changes[1].change, "unchanged");
+    assert_eq!(changes[1].diff, "");
+    let secret = &changes[0];
+    assert_eq!(secret.kind, "Secret");
+    for leaked in ["old", "new", "b2xk", "bmV3"] {
+        assert!(!secret.diff.contains(leaked), "{leaked} in {}", secret.diff);
+    }
+    assert!(
+        secret.diff.contains("-  password: -------- # (4 bytes)"),
+        "{}",
+        secret.diff
+    );
+    assert!(
+        secret.diff.contains("+  password: ++++++++ # (4 bytes)"),
+        "{}",
+        secret.diff
+    );
+    assert!(
+        secret.diff.contains("   user: REDACTED # (8 bytes)"),
+        "{}",
+        secret.diff
+    );
+
+    // A Secret edited on the cluster is drift, without its value.
+    cluster.edit("Secret", "default", "demo-db", |o| {
+        o["data"]["password"] = "aGFja2Vk".into();
+    });
+    let changes = diff("replicas=5");
+    assert_eq!(changes[0].drift, ["data.password: changed on the cluster"]);
+    assert!(!changes[0].diff.contains("aGFja2Vk"), "{}", changes[0].diff);
+
+    // A selector change is marked as the refusal it will be.
+    let changes = diff("app=web2,replicas=5");
+    let deployment = changes.iter().find(|c| c.kind == "Deployment").unwrap();
+    assert!(
+        deployment
+            .problem
+            .as_deref()
+            .is_some_and(|p| p.contains("cannot change spec.selector (field is immutable)")),
+        "{deployment:?}"
+    );
+    assert!(
+        deployment.diff.contains("+      app: web2"),
+        "{}",
+        deployment.diff
+    );
+    assert_eq!(statuses(&driver, "demo").len(), 1, "a diff stores nothing");
 }

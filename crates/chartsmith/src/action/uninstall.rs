@@ -5,7 +5,7 @@ use super::config::{
 };
 use super::deploy::{owner_of, resources_of};
 use super::hooks::{self, HookEvent};
-use crate::cluster::{DeleteOptions, ownership};
+use crate::cluster::{DeleteOptions, WaitOptions, ownership};
 use crate::release::{Release, Status};
 use crate::storage::StorageError;
 
@@ -74,6 +74,17 @@ pub(super) fn uninstall_locked(
         .cluster
         .delete(&owner, &resources, &DeleteOptions::default())
         .map_err(failed)?;
+    if let Some(timeout) = options.wait {
+        let wait = WaitOptions {
+            timeout,
+            jobs: false,
+            progress: config.progress,
+        };
+        config
+            .cluster
+            .wait_deleted(&owner, &resources, &wait)
+            .map_err(failed)?;
+    }
     if !options.no_hooks {
         hooks::run(config, &owner, &mut last, HookEvent::PostDelete, timeout).map_err(failed)?;
     }

@@ -80,6 +80,13 @@ pub fn upgrade(
         return Ok(release);
     }
     release.info.description = "Preparing upgrade".into();
+    let replace = super::deploy::check_immutable(
+        config,
+        &release,
+        &apply,
+        options.force_replace,
+        Operation::Upgrade,
+    )?;
     let previous = resources_of(&current).map_err(ActionError::Cluster)?;
     let done = options
         .description
@@ -99,6 +106,7 @@ pub fn upgrade(
             hook_timeout: options.timeout,
             no_hooks: options.no_hooks,
             cleanup_on_fail: options.cleanup_on_fail,
+            replace,
             done,
         },
         |config| {
@@ -118,6 +126,7 @@ pub fn upgrade(
                 wait: options.wait,
                 force_conflicts: options.force_conflicts,
                 timeout: options.timeout,
+                force_replace: options.force_replace,
                 ..RollbackOptions::default()
             };
             let undone = super::rollback::rollback_locked(

@@ -208,6 +208,17 @@ impl fmt::Debug for WaitOptions<'_> {
     }
 }
 
+/// What applying one resource would do, from [`Target::preview`].
+#[derive(Debug)]
+pub struct Preview {
+    /// The live object (`None`: it does not exist yet).
+    pub live: Option<serde_json::Value>,
+    /// The object the API server would store: its server-side dry-run apply, with defaults and
+    /// admission included. An error is what the real apply would fail with (an immutable field,
+    /// a field another manager owns, an ownership conflict).
+    pub planned: Result<serde_json::Value, ClusterError>,
+}
+
 /// A target for a release's resources (Helm's `kube.Interface`). The action layer calls it with
 /// resources in install order and owns the lifecycle rules; a target only talks to its cluster.
 pub trait Target: Send + Sync {
@@ -268,6 +279,31 @@ pub trait Target: Send + Sync {
     /// Whether hooks run here: a target with live state creates, waits for and deletes hook
     /// resources; the directory target records them only (as `helm template` shows them).
     fn runs_hooks(&self) -> bool;
+
+    /// What applying `resource` with `options` would do, persisting nothing (`options.dry_run`
+    /// is implied). `Ok(None)` for a target without live state: there is nothing to compare
+    /// with but the stored release. An `Err` is a failure to read the live object.
+    fn preview(
+        &self,
+        owner: &Owner,
+        resource: &Resource,
+        options: &ApplyOptions,
+    ) -> Result<Option<Preview>, ClusterError> {
+        let _ = (owner, resource, options);
+        Ok(None)
+    }
+
+    /// Waits until `resources` are gone from the cluster (deleted objects can linger while
+    /// finalizers run), or the timeout passes. A target without live state returns at once.
+    fn wait_deleted(
+        &self,
+        owner: &Owner,
+        resources: &[Resource],
+        options: &WaitOptions<'_>,
+    ) -> Result<(), ClusterError> {
+        let _ = (owner, resources, options);
+        Ok(())
+    }
 }
 
 /// Why a target could not apply, delete or wait.
@@ -306,6 +342,18 @@ pub enum ClusterError {
         resource: String,
         /// More detail, if the server gave any.
         message: String,
+    },
+    /// The API server refuses to change fields that cannot change once set (a Deployment's
+    /// selector, a Job's template, a Service's clusterIP...).
+    #[error(
+        "{resource}: cannot change {} (field is immutable); `--force-replace` deletes and recreates it",
+        fields.join(", ")
+    )]
+    Immutable {
+        /// The resource (`Deployment apps/web`).
+        resource: String,
+        /// The fields the server names (`spec.selector`).
+        fields: Vec<String>,
     },
     /// Waiting ran out of time.
     #[error("timed out after {}s waiting for {what}", after.as_secs())]

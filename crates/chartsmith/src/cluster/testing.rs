@@ -12,8 +12,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::{
-    ApplyOptions, ClusterError, DeleteOptions, Lookup, Owner, Resource, ResourceKey, Target,
-    WaitOptions, WaitProgress, ownership,
+    ApplyOptions, ClusterError, DeleteOptions, Lookup, Owner, Preview, Resource, ResourceKey,
+    Target, WaitOptions, WaitProgress, ownership,
 };
 use crate::engine::Capabilities;
 use crate::manifest::Manifest;
@@ -116,6 +116,24 @@ impl FakeCluster {
             .map(|(_, v)| v.clone())
     }
 
+    /// Changes a stored object in place, as `kubectl edit` or a controller would.
+    pub fn edit(
+        &self,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+        change: impl FnOnce(&mut serde_json::Value),
+    ) {
+        let mut state = self.state();
+        if let Some((_, object)) = state
+            .objects
+            .iter_mut()
+            .find(|((_, k, ns, n), _)| k == kind && ns == namespace && n == name)
+        {
+            change(object);
+        }
+    }
+
     /// Puts an object into the cluster as another tool would (no ownership metadata added).
     pub fn insert(&self, namespace: &str, yaml: &str) {
         let object = crate::yaml::from_str(yaml, "inserted object").unwrap_or_default();
@@ -211,6 +229,21 @@ pub fn resource(owner: &Owner, yaml: &str) -> Resource {
     r
 }
 
+/// The fields an API server refuses to change that the fake knows: a workload's selector.
+fn immutable(existing: &serde_json::Value, new: &serde_json::Value) -> Vec<String> {
+    let kind = new.get("kind").and_then(|k| k.as_str()).unwrap_or_default();
+    let workload = matches!(
+        kind,
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet"
+    );
+    let selector = |o: &serde_json::Value| o.pointer("/spec/selector").cloned();
+    if workload && selector(existing).is_some() && selector(existing) != selector(new) {
+        vec!["spec.selector".to_string()]
+    } else {
+        Vec::new()
+    }
+}
+
 impl Target for FakeCluster {
     fn describe(&self) -> String {
         "fake cluster".to_string()
@@ -235,12 +268,69 @@ impl Target for FakeCluster {
             }
             if let Some(existing) = state.objects.get(&slot) {
                 ownership::check(existing, r, owner, options.take_ownership)?;
+                let fields = immutable(existing, &r.object);
+                if !fields.is_empty() {
+                    return Err(ClusterError::Immutable {
+                        resource: r.key.to_string(),
+                        fields,
+                    });
+                }
             }
             if !options.dry_run {
                 if r.key.kind == "Namespace" {
                     state.namespaces.insert(r.key.name.clone());
                 }
                 state.objects.insert(slot, r.object.clone());
+            }
+        }
+        Ok(())
+    }
+
+    /// The live object, and the new one as the apply would store it (the fake adds no
+    /// defaults), or the error the apply would give.
+    fn preview(
+        &self,
+        owner: &Owner,
+        resource: &Resource,
+        options: &ApplyOptions,
+    ) -> Result<Option<Preview>, ClusterError> {
+        let live = {
+            let mut state = self.state();
+            state.calls.push(format!("preview {}", resource.key));
+            state
+                .objects
+                .get(&slot(&resource.key, &owner.namespace))
+                .cloned()
+        };
+        let dry = ApplyOptions {
+            dry_run: true,
+            ..options.clone()
+        };
+        // An injected failure is for the real call, not for the preview's dry run.
+        let injected = self.state().fail.take();
+        let planned = self
+            .apply(owner, std::slice::from_ref(resource), &dry)
+            .map(|()| resource.object.clone());
+        let mut state = self.state();
+        state.calls.pop(); // the dry-run apply is part of the preview
+        state.fail = injected;
+        Ok(Some(Preview { live, planned }))
+    }
+
+    fn wait_deleted(
+        &self,
+        owner: &Owner,
+        resources: &[Resource],
+        _options: &WaitOptions<'_>,
+    ) -> Result<(), ClusterError> {
+        let mut state = self.state();
+        for r in resources {
+            state.calls.push(format!("wait_deleted {}", r.key));
+            if state.objects.contains_key(&slot(&r.key, &owner.namespace)) {
+                return Err(ClusterError::Timeout {
+                    what: format!("{}: still exists", r.key),
+                    after: std::time::Duration::ZERO,
+                });
             }
         }
         Ok(())
