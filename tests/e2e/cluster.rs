@@ -1010,9 +1010,29 @@ fn an_unschedulable_upgrade_times_out_with_the_reason_and_rolls_back() {
         all.extend(["-n", &ns]);
         chartsmith(&kc, &all)
     };
-    ok(
-        run(&["install", "demo", &chart, "--create-namespace", "--wait"]),
-        "install",
+    // Piped, the wait prints one plain line per state change on stderr.
+    let installed = run(&["install", "demo", &chart, "--create-namespace", "--wait"]);
+    let progress = stderr(&installed);
+    ok(installed, "install");
+    assert!(
+        progress.contains(&format!("Deployment {ns}/web: ready\n")),
+        "{progress}"
+    );
+    // With -o json, as JSON events (stdout stays the release document).
+    let upgraded = run(&["upgrade", "demo", &chart, "--wait", "-o", "json"]);
+    let events: Vec<serde_json::Value> = stderr(&upgraded)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let release: serde_json::Value =
+        serde_json::from_str(&ok(upgraded, "upgrade -o json")).unwrap();
+    assert_eq!(release["version"], 2);
+    assert!(
+        events.iter().any(|e| e["event"] == "wait"
+            && e["kind"] == "Deployment"
+            && e["name"] == "web"
+            && e["state"] == "ready"),
+        "{events:?}"
     );
     // No node has the label: the new pod stays Pending and the rollout never completes. The
     // error says why (the scheduler's message), and --rollback-on-failure restores revision 1.
@@ -1048,10 +1068,10 @@ fn an_unschedulable_upgrade_times_out_with_the_reason_and_rolls_back() {
         .collect();
     assert_eq!(
         statuses,
-        ["superseded", "failed", "deployed"],
+        ["superseded", "superseded", "failed", "deployed"],
         "{history:?}"
     );
-    assert_eq!(history[2]["description"], "Rollback to 1");
+    assert_eq!(history[3]["description"], "Rollback to 2");
     let web = live(&b, &ns, "apps/v1", "Deployment", "web").unwrap();
     assert!(
         web["spec"]["template"]["spec"]["nodeSelector"].is_null(),

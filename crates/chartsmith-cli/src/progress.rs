@@ -50,37 +50,180 @@ pub(crate) fn resolve_chart(
     result
 }
 
-/// A live line on stderr (on a terminal only) for `--wait` and hooks: how many resources are
-/// ready and what the first one not ready is waiting for.
-pub(crate) struct Waiting(indicatif::ProgressBar);
+/// How a wait (`--wait`, hooks, `uninstall --wait`) is shown on stderr.
+enum Show {
+    /// On a terminal: a table redrawn in place, one row per resource with its state.
+    Table(indicatif::ProgressBar),
+    /// Piped, or with `CI` set: one plain line each time a resource's state changes.
+    Lines,
+    /// `-o json`: one JSON object per line each time a resource's state changes.
+    Json,
+}
+
+/// The progress of waits on stderr (stdout stays the command's own output).
+pub(crate) struct Waiting {
+    show: Show,
+    /// The words for a resource done and not yet (`ready`/`waiting`; `gone`/`deleting`).
+    words: (&'static str, &'static str),
+    /// Each resource's last state, for the line modes: only changes are printed.
+    seen: std::sync::Mutex<std::collections::BTreeMap<String, String>>,
+}
 
 impl Waiting {
-    pub(crate) fn new() -> Waiting {
-        let bar =
-            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
-        if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}") {
-            bar.set_style(style);
+    /// Progress shown as `-o json` events when `json`, else as a table on a terminal, else as
+    /// plain lines.
+    pub(crate) fn new(json: bool) -> Waiting {
+        use std::io::IsTerminal as _;
+        let show = if json {
+            Show::Json
+        } else if std::io::stderr().is_terminal() && std::env::var_os("CI").is_none() {
+            let bar = indicatif::ProgressBar::with_draw_target(
+                None,
+                indicatif::ProgressDrawTarget::stderr(),
+            );
+            if let Ok(style) =
+                indicatif::ProgressStyle::with_template("{spinner} waiting {elapsed}\n{msg}")
+            {
+                bar.set_style(style);
+            }
+            bar.enable_steady_tick(Duration::from_millis(120));
+            Show::Table(bar)
+        } else {
+            Show::Lines
+        };
+        Waiting {
+            show,
+            words: ("ready", "waiting"),
+            seen: std::sync::Mutex::new(std::collections::BTreeMap::new()),
         }
-        bar.enable_steady_tick(Duration::from_millis(120));
-        Waiting(bar)
+    }
+
+    /// The same for a wait until deleted resources are gone (`uninstall --wait`).
+    pub(crate) fn deleting(json: bool) -> Waiting {
+        let mut waiting = Waiting::new(json);
+        waiting.words = ("gone", "deleting");
+        waiting
     }
 
     /// Shows the state of a wait.
     pub(crate) fn report(&self, progress: &chartsmith::cluster::WaitProgress) {
-        let total = progress.ready.len() + progress.waiting.len();
-        let message = match progress.waiting.first() {
-            None => format!("{total}/{total} ready"),
-            Some((key, why)) => format!(
-                "{}/{total} ready; waiting for {key}: {why}",
-                progress.ready.len()
-            ),
-        };
-        self.0.set_message(message);
+        let rows = rows(progress, self.words);
+        match &self.show {
+            Show::Table(bar) => bar.set_message(table(&rows, self.words.0)),
+            Show::Lines | Show::Json => {
+                let mut seen = self
+                    .seen
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                for row in rows {
+                    let resource = row.resource.to_string();
+                    let state = format!("{}: {}", row.state, row.reason);
+                    if seen.get(&resource) == Some(&state) {
+                        continue;
+                    }
+                    seen.insert(resource.clone(), state);
+                    let line = if matches!(self.show, Show::Json) {
+                        serde_json::json!({
+                            "event": "wait",
+                            "kind": row.resource.kind,
+                            "namespace": row.resource.namespace,
+                            "name": row.resource.name,
+                            "state": row.state,
+                            "reason": row.reason,
+                        })
+                        .to_string()
+                    } else if row.reason.is_empty() {
+                        format!("{resource}: {}", row.state)
+                    } else {
+                        format!("{resource}: {} ({})", row.state, row.reason)
+                    };
+                    eprintln!("{line}");
+                }
+            }
+        }
     }
+}
+
+/// One resource of a wait.
+struct Row<'a> {
+    resource: &'a chartsmith::cluster::ResourceKey,
+    /// `ready` or `waiting` (`gone` or `deleting`).
+    state: &'static str,
+    /// What it waits for (`1/2 replicas available, 1 updated`).
+    reason: &'a str,
+}
+
+/// The resources of a wait, waiting ones first, each group in the order given.
+fn rows<'a>(
+    progress: &'a chartsmith::cluster::WaitProgress,
+    (done, not_yet): (&'static str, &'static str),
+) -> Vec<Row<'a>> {
+    let waiting = progress.waiting.iter().map(|(key, why)| Row {
+        resource: key,
+        state: not_yet,
+        reason: why,
+    });
+    let ready = progress.ready.iter().map(|key| Row {
+        resource: key,
+        state: done,
+        reason: "",
+    });
+    waiting.chain(ready).collect()
+}
+
+/// The table of a wait: a header with the count, and one row per resource.
+fn table(rows: &[Row<'_>], done: &str) -> String {
+    let count = rows.iter().filter(|r| r.state == done).count();
+    let mut lines = vec![format!(
+        "  {:<40} {:<8} {count}/{} {done}",
+        "RESOURCE",
+        "STATE",
+        rows.len()
+    )];
+    let width = 40;
+    for row in rows {
+        let mut name = row.resource.to_string();
+        if name.chars().count() > width {
+            name = format!("{}…", name.chars().take(width - 1).collect::<String>());
+        }
+        lines.push(format!("  {name:<width$} {:<8} {}", row.state, row.reason));
+    }
+    lines.join("\n")
 }
 
 impl Drop for Waiting {
     fn drop(&mut self) {
-        self.0.finish_and_clear();
+        if let Show::Table(bar) = &self.show {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chartsmith::cluster::{ResourceKey, WaitProgress};
+
+    fn key(kind: &str, name: &str) -> ResourceKey {
+        ResourceKey {
+            api_version: "v1".into(),
+            kind: kind.into(),
+            namespace: Some("apps".into()),
+            name: name.into(),
+        }
+    }
+
+    #[test]
+    fn the_table_lists_waiting_resources_first() {
+        let progress = WaitProgress {
+            ready: vec![key("Service", "web")],
+            waiting: vec![(
+                key("Deployment", "web"),
+                "0/2 replicas available, 2 updated".into(),
+            )],
+        };
+        assert_eq!(
+            super::table(&super::rows(&progress, ("ready", "waiting")), "ready"),
+            "  RESOURCE                                 STATE    1/2 ready\n  Deployment apps/web                      waiting  0/2 replicas available, 2 updated\n  Service apps/web                         ready    "
+        );
     }
 }

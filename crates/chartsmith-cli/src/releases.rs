@@ -132,7 +132,7 @@ pub fn run_install(args: InstallArgs) -> Result<()> {
     let chart = d.load_chart()?;
     let values = d.values.to_options().merge()?;
     let backend = d.target.connect(d.output_dir.as_ref())?;
-    let waiting = crate::progress::Waiting::new();
+    let waiting = crate::progress::Waiting::new(d.output == Format::Json);
     let report = |p: &chartsmith::cluster::WaitProgress| waiting.report(p);
     let release = action::install(
         &Configuration {
@@ -159,7 +159,7 @@ pub fn run_upgrade(args: UpgradeArgs) -> Result<()> {
         args.reset_values,
         args.reset_then_reuse_values,
     );
-    let waiting = crate::progress::Waiting::new();
+    let waiting = crate::progress::Waiting::new(d.output == Format::Json);
     let report = |p: &chartsmith::cluster::WaitProgress| waiting.report(p);
     let release = action::upgrade(
         &Configuration {
@@ -200,7 +200,7 @@ pub fn run_rollback(args: RollbackArgs) -> Result<()> {
         no_hooks: args.no_hooks,
         force_replace: args.force_replace,
     };
-    let waiting = crate::progress::Waiting::new();
+    let waiting = crate::progress::Waiting::new(false);
     let report = |p: &chartsmith::cluster::WaitProgress| waiting.report(p);
     action::rollback(
         &Configuration {
@@ -230,7 +230,7 @@ pub fn run_uninstall(args: UninstallArgs) -> Result<()> {
         no_hooks: args.no_hooks,
         wait: args.wait.wait(),
     };
-    let waiting = crate::progress::Waiting::new();
+    let waiting = crate::progress::Waiting::deleting(false);
     let report = |p: &chartsmith::cluster::WaitProgress| waiting.report(p);
     action::uninstall(
         &Configuration {
