@@ -1105,3 +1105,88 @@ fn an_unschedulable_upgrade_times_out_with_the_reason_and_rolls_back() {
     assert_eq!(history.last().unwrap()["status"], "failed");
     ok(run(&["uninstall", "demo"]), "uninstall");
 }
+
+#[test]
+fn chartsmith_test_runs_test_hooks_records_them_and_shows_logs() {
+    let Some(kc) = kubeconfig("chartsmith_test_runs_test_hooks_records_them_and_shows_logs") else {
+        return;
+    };
+    let ns = unique_namespace("test");
+    let tmp = tempfile::tempdir().unwrap();
+    // kwok completes the pods of Jobs; a bare Pod stays Running, so the Pod test never passes.
+    let chart = write_chart(
+        tmp.path(),
+        &[
+            (
+                "Chart.yaml",
+                "apiVersion: v2\nname: tested\nversion: 0.1.0\n",
+            ),
+            (
+                "templates/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: \"1\"\n",
+            ),
+            (
+                "templates/tests/job.yaml",
+                "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: job-test\n  annotations:\n    helm.sh/hook: test\nspec:\n  backoffLimit: 0\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n      - name: check\n        image: busybox:1.36\n",
+            ),
+            (
+                "templates/tests/pod.yaml",
+                "apiVersion: v1\nkind: Pod\nmetadata:\n  name: pod-test\n  annotations:\n    helm.sh/hook: test\n    helm.sh/hook-weight: \"1\"\nspec:\n  restartPolicy: Never\n  containers:\n  - name: probe\n    image: busybox:1.36\n",
+            ),
+        ],
+    );
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["-n", &ns]);
+        chartsmith(&kc, &all)
+    };
+    ok(
+        run(&["install", "demo", &chart, "--create-namespace"]),
+        "install",
+    );
+    let passed = ok(
+        run(&["test", "demo", "--filter", "name=job-test", "--logs"]),
+        "test --filter",
+    );
+    assert!(
+        passed.contains("TEST SUITE:     job-test\nLast Started:   "),
+        "{passed}"
+    );
+    assert!(passed.contains("Phase:          Succeeded"), "{passed}");
+    assert!(passed.contains("POD LOGS: job-test-"), "{passed}");
+    assert!(passed.contains("(container check)"), "{passed}");
+
+    let failed = run(&["test", "demo", "--timeout", "3s"]);
+    assert_eq!(failed.status.code(), Some(1));
+    assert!(
+        stderr(&failed).contains(&format!(
+            "release demo failed its tests: hook Pod pod-test (test) failed: timed out after 3s waiting for Pod {ns}/pod-test"
+        )),
+        "{}",
+        stderr(&failed)
+    );
+    let shown = stdout(&failed);
+    assert!(shown.contains("TEST SUITE:     pod-test"), "{shown}");
+    assert!(shown.contains("Phase:          Failed"), "{shown}");
+    assert!(
+        shown.contains("POD LOGS: pod-test (container probe)"),
+        "{shown}"
+    );
+
+    // helm reads the recorded runs from the release Secret.
+    let home = tmp.path().join("helm");
+    if let Some(status) = helm(&kc, &home, &["status", "demo", "-n", &ns]) {
+        let status = ok(status, "helm status");
+        assert!(
+            status.contains("TEST SUITE:     job-test")
+                && status.contains("Phase:          Succeeded"),
+            "{status}"
+        );
+        assert!(
+            status.contains("TEST SUITE:     pod-test")
+                && status.contains("Phase:          Failed"),
+            "{status}"
+        );
+    }
+    ok(run(&["uninstall", "demo"]), "uninstall");
+}

@@ -34,6 +34,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::List(args) => crate::releases::run_list(args),
         Command::History(args) => crate::releases::run_history(args),
         Command::Status(args) => crate::releases::run_status(args),
+        Command::Test(args) => crate::releases::run_test(args),
         Command::Get(args) => crate::releases::run_get(args),
         Command::Diff(command) => crate::releases::run_diff(command),
     }

@@ -12,7 +12,7 @@ use chartsmith::release::{Release, Timestamp};
 use crate::args::Format;
 use crate::args::release::{
     DeployFlags, DiffCommand, DryRunMode, GetArgs, GetWhat, HistoryArgs, InstallArgs, ListArgs,
-    RollbackArgs, StatusArgs, UninstallArgs, UpgradeArgs,
+    RollbackArgs, StatusArgs, TestArgs, UninstallArgs, UpgradeArgs,
 };
 use crate::backend::Backend;
 use crate::output::{Exit, json, out, table};
@@ -34,7 +34,7 @@ fn app_version(r: &Release) -> String {
 /// `helm status`'s text.
 fn status_text(r: &Release) -> String {
     let mut text = format!(
-        "NAME: {}\nLAST DEPLOYED: {}\nNAMESPACE: {}\nSTATUS: {}\nREVISION: {}\nDESCRIPTION: {}\nTEST SUITE: None\n",
+        "NAME: {}\nLAST DEPLOYED: {}\nNAMESPACE: {}\nSTATUS: {}\nREVISION: {}\nDESCRIPTION: {}\n",
         r.name,
         ansic(r.info.last_deployed),
         r.namespace,
@@ -42,6 +42,22 @@ fn status_text(r: &Release) -> String {
         r.version,
         r.info.description,
     );
+    // As helm: `None` without test hooks; each test that ran with its last run; nothing for
+    // tests that never ran.
+    let tests =
+        chartsmith::action::hooks::select(&r.hooks, chartsmith::action::hooks::HookEvent::Test);
+    if tests.is_empty() {
+        text.push_str("TEST SUITE: None\n");
+    }
+    for hook in tests.iter().filter(|h| h.last_run.started_at.is_some()) {
+        text.push_str(&format!(
+            "TEST SUITE:     {}\nLast Started:   {}\nLast Completed: {}\nPhase:          {}\n",
+            hook.name,
+            ansic(hook.last_run.started_at),
+            ansic(hook.last_run.completed_at),
+            hook.last_run.phase
+        ));
+    }
     if !r.info.notes.is_empty() {
         text.push_str(&format!("NOTES:\n{}\n", r.info.notes.trim_end()));
     }
@@ -243,6 +259,52 @@ pub fn run_uninstall(args: UninstallArgs) -> Result<()> {
     )?;
     drop(waiting);
     out(&format!("release \"{}\" uninstalled\n", args.name))
+}
+
+/// `test`.
+pub fn run_test(args: TestArgs) -> Result<()> {
+    let backend = args.target.connect(None)?;
+    let namespace = backend.namespace(args.namespace.namespace.as_deref());
+    let waiting = crate::progress::Waiting::new(false);
+    let report = |p: &chartsmith::cluster::WaitProgress| waiting.report(p);
+    let outcome = action::test(
+        &Configuration {
+            progress: Some(&report),
+            ..backend.config()
+        },
+        &namespace,
+        &args.name,
+        &action::TestOptions {
+            timeout: Some(args.timeout),
+            filter: args.filter.clone(),
+            logs: args.logs,
+        },
+    )?;
+    drop(waiting);
+    let mut text = if args.hide_notes {
+        status_text(&chartsmith::release::Release {
+            info: chartsmith::release::Info {
+                notes: String::new(),
+                ..outcome.release.info.clone()
+            },
+            ..outcome.release.clone()
+        })
+    } else {
+        status_text(&outcome.release)
+    };
+    for log in &outcome.logs {
+        text.push_str(&format!(
+            "\nPOD LOGS: {} (container {})\n{}\n",
+            log.pod,
+            log.container,
+            log.text.trim_end()
+        ));
+    }
+    out(&text)?;
+    match outcome.failure {
+        Some(failure) => Err(failure.into()),
+        None => Ok(()),
+    }
 }
 
 /// `list`.

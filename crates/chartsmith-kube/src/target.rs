@@ -5,12 +5,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chartsmith::cluster::{
-    ApplyOptions, ClusterError, DeleteOptions, Lookup, LookupError, Owner, Preview, Propagation,
-    Resource, ResourceKey, Target, WaitOptions, WaitProgress, ownership,
+    ApplyOptions, ClusterError, DeleteOptions, Lookup, LookupError, Owner, PodLog, Preview,
+    Propagation, Resource, ResourceKey, Target, WaitOptions, WaitProgress, ownership,
 };
 use chartsmith::engine::Capabilities;
-use k8s_openapi::api::core::v1::Namespace;
-use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams};
+use k8s_openapi::api::core::v1::{Namespace, Pod};
+use kube::api::{
+    Api, DeleteParams, DynamicObject, ListParams, LogParams, Patch, PatchParams, PostParams,
+};
 
 use crate::discovery::{Cache, Kind};
 use crate::wait::{Readiness, readiness};
@@ -18,6 +20,8 @@ use crate::{Runtime, api_error, is_not_found, message};
 
 /// How often a wait polls.
 const POLL: Duration = Duration::from_millis(500);
+/// The most of one container's log that is read, in bytes.
+const LOG_LIMIT: i64 = 64 * 1024;
 /// How long CRDs get to become established.
 const CRD_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -386,6 +390,67 @@ impl Target for KubeTarget {
             self.patch(&api, resource, namespace.as_deref(), &dry)
         });
         Ok(Some(Preview { live, planned }))
+    }
+
+    fn logs(
+        &self,
+        owner: &Owner,
+        key: &ResourceKey,
+        tail: usize,
+    ) -> Result<Vec<PodLog>, ClusterError> {
+        let namespace = key
+            .namespace
+            .clone()
+            .unwrap_or_else(|| owner.namespace.clone());
+        let pods: Api<Pod> = Api::namespaced(self.client.clone(), &namespace);
+        let shown = format!("{} {namespace}/{}", key.kind, key.name);
+        let found: Vec<Pod> = match key.kind.as_str() {
+            "Pod" => self
+                .rt
+                .block_on(pods.get_opt(&key.name))
+                .map_err(api_error(&shown))?
+                .into_iter()
+                .collect(),
+            "Job" => {
+                let selector = format!("job-name={}", key.name);
+                self.rt
+                    .block_on(pods.list(&ListParams::default().labels(&selector)))
+                    .map_err(api_error(&shown))?
+                    .items
+            }
+            _ => Vec::new(),
+        };
+        let mut logs = Vec::new();
+        for pod in found {
+            let pod_name = pod.metadata.name.clone().unwrap_or_default();
+            let containers = pod.spec.iter().flat_map(|spec| {
+                spec.init_containers
+                    .iter()
+                    .flatten()
+                    .chain(&spec.containers)
+                    .map(|c| c.name.clone())
+            });
+            for container in containers.collect::<Vec<_>>() {
+                let params = LogParams {
+                    container: Some(container.clone()),
+                    tail_lines: Some(i64::try_from(tail).unwrap_or(i64::MAX)),
+                    limit_bytes: Some(LOG_LIMIT),
+                    ..LogParams::default()
+                };
+                // A log the node cannot serve is reported in place of the log, not as an error:
+                // the test's own outcome is what the run reports.
+                let text = match self.rt.block_on(pods.logs(&pod_name, &params)) {
+                    Ok(text) => text,
+                    Err(e) => format!("(no log: {})", message(&e)),
+                };
+                logs.push(PodLog {
+                    pod: pod_name.clone(),
+                    container,
+                    text,
+                });
+            }
+        }
+        Ok(logs)
     }
 
     fn wait_deleted(

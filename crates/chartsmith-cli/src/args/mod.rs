@@ -65,6 +65,8 @@ pub enum Command {
     Rollback(release::RollbackArgs),
     /// Uninstall a release.
     Uninstall(release::UninstallArgs),
+    /// Run a release's tests (its `helm.sh/hook: test` Pods and Jobs).
+    Test(release::TestArgs),
     /// List releases.
     List(release::ListArgs),
     /// Show a release's revisions.

@@ -247,6 +247,31 @@ pub struct UninstallArgs {
     pub target: TargetFlags,
 }
 
+/// `chartsmith test`.
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// The release.
+    pub name: String,
+    /// How long each test may run (Go duration: `5m0s`, `90s`).
+    #[arg(long = "timeout", default_value = "5m0s", value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: Duration,
+    /// Print the test pods' logs (always printed for a failed test).
+    #[arg(long = "logs")]
+    pub logs: bool,
+    /// Do not print the release's notes.
+    #[arg(long = "hide-notes")]
+    pub hide_notes: bool,
+    /// Run only the tests named (`name=NAME`), or skip them (`!name=NAME`); repeatable.
+    #[arg(long = "filter", value_name = "name=NAME")]
+    pub filter: Vec<String>,
+    /// The release namespace.
+    #[command(flatten)]
+    pub namespace: NamespaceFlag,
+    /// Where releases live.
+    #[command(flatten)]
+    pub target: TargetFlags,
+}
+
 /// `chartsmith list`.
 #[derive(Debug, Args)]
 pub struct ListArgs {

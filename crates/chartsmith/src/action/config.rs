@@ -164,6 +164,18 @@ pub enum ActionError {
         /// The revision both tried to write.
         version: u64,
     },
+    /// A `test --filter` that is not `name=NAME` or `!name=NAME`.
+    #[error("invalid test filter {0:?}: expected name=NAME or !name=NAME")]
+    InvalidFilter(String),
+    /// A test hook failed or timed out.
+    #[error("release {name} failed its tests: {source}")]
+    TestFailed {
+        /// The release.
+        name: String,
+        /// The failed hook.
+        #[source]
+        source: ClusterError,
+    },
     /// `rollback` to a revision that does not exist.
     #[error("release has no {0} version")]
     NoSuchRevision(u64),

@@ -142,6 +142,18 @@ pub(super) fn run(
     event: HookEvent,
     timeout: std::time::Duration,
 ) -> Result<(), crate::cluster::ClusterError> {
+    run_selected(config, owner, release, event, timeout, &|_| true)
+}
+
+/// [`run`] for the hooks of `event` that `keep` accepts (`chartsmith test --filter`).
+pub(super) fn run_selected(
+    config: &Configuration<'_>,
+    owner: &crate::cluster::Owner,
+    release: &mut crate::release::Release,
+    event: HookEvent,
+    timeout: std::time::Duration,
+    keep: &dyn Fn(&Hook) -> bool,
+) -> Result<(), crate::cluster::ClusterError> {
     use crate::cluster::{ApplyOptions, DeleteOptions, Resource, WaitOptions, ownership};
     if !config.cluster.runs_hooks() {
         return Ok(());
@@ -150,6 +162,7 @@ pub(super) fn run(
         let chosen = select(&release.hooks, event);
         chosen
             .iter()
+            .filter(|h| keep(h))
             .filter_map(|h| release.hooks.iter().position(|x| std::ptr::eq(x, *h)))
             .collect()
     };

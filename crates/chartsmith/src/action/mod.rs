@@ -27,6 +27,7 @@ pub mod hooks;
 mod install;
 mod query;
 mod rollback;
+mod test;
 mod uninstall;
 mod upgrade;
 
@@ -37,6 +38,7 @@ pub use config::{
 pub use install::install;
 pub use query::{computed_values, diff_rollback, diff_upgrade, get, history, list};
 pub use rollback::rollback;
+pub use test::{TestOptions, TestReport, test};
 pub use uninstall::uninstall;
 pub use upgrade::upgrade;
 

@@ -1143,3 +1143,72 @@ fn the_live_diff_shows_drift_refusals_and_masks_secrets() {
     );
     assert_eq!(statuses(&driver, "demo").len(), 1, "a diff stores nothing");
 }
+
+#[test]
+fn tests_run_in_hook_order_are_recorded_and_a_failure_keeps_the_logs() {
+    let driver = MemoryDriver::default();
+    let cluster = FakeCluster::new();
+    let config = Configuration::new(&driver, &cluster);
+    let test_hook = |name: &str, weight: i64| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  annotations:\n    helm.sh/hook: test\n    helm.sh/hook-weight: \"{weight}\"\n"
+        )
+    };
+    let chart = fake_chart(
+        &[
+            ("test-b.yaml", &test_hook("smoke-b", 1)),
+            ("test-a.yaml", &test_hook("smoke-a", 2)),
+        ],
+        &[],
+    );
+    install(&config, "demo", &chart, &values(""), &in_ns("default")).unwrap();
+    let report = test(&config, "default", "demo", &TestOptions::default()).unwrap();
+    assert!(report.failure.is_none());
+    assert!(report.logs.is_empty(), "logs only when asked or failed");
+    let applied: Vec<_> = cluster
+        .calls()
+        .into_iter()
+        .filter(|c| c.starts_with("apply Pod"))
+        .collect();
+    assert_eq!(applied, ["apply Pod smoke-b", "apply Pod smoke-a"]);
+    let stored = get(&config, "default", "demo", None).unwrap();
+    assert!(stored.hooks.iter().all(|h| h.last_run.phase == "Succeeded"));
+
+    // --filter, and a failing test: the run stops, the failure and the logs are reported.
+    cluster.fail_on("wait", "smoke-a");
+    let only_a = TestOptions {
+        filter: vec!["name=smoke-a".into()],
+        ..TestOptions::default()
+    };
+    let report = test(&config, "default", "demo", &only_a).unwrap();
+    let failure = report.failure.unwrap().to_string();
+    assert!(
+        failure.starts_with("release demo failed its tests: hook Pod smoke-a (test) failed"),
+        "{failure}"
+    );
+    assert_eq!(report.logs.len(), 1);
+    assert_eq!(report.logs[0].text, "log of Pod smoke-a\n");
+    let stored = get(&config, "default", "demo", None).unwrap();
+    let phase = |name: &str| {
+        stored
+            .hooks
+            .iter()
+            .find(|h| h.name == name)
+            .unwrap()
+            .last_run
+            .phase
+            .clone()
+    };
+    assert_eq!(
+        (phase("smoke-a").as_str(), phase("smoke-b").as_str()),
+        ("Failed", "Succeeded")
+    );
+    let bad = TestOptions {
+        filter: vec!["smoke-a".into()],
+        ..TestOptions::default()
+    };
+    assert!(matches!(
+        test(&config, "default", "demo", &bad),
+        Err(ActionError::InvalidFilter(_))
+    ));
+}

@@ -208,6 +208,17 @@ impl fmt::Debug for WaitOptions<'_> {
     }
 }
 
+/// The log of one container, from [`Target::logs`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodLog {
+    /// The pod.
+    pub pod: String,
+    /// The container.
+    pub container: String,
+    /// Its last lines.
+    pub text: String,
+}
+
 /// What applying one resource would do, from [`Target::preview`].
 #[derive(Debug)]
 pub struct Preview {
@@ -291,6 +302,19 @@ pub trait Target: Send + Sync {
     ) -> Result<Option<Preview>, ClusterError> {
         let _ = (owner, resource, options);
         Ok(None)
+    }
+
+    /// The logs of the pods behind `key` (a Pod, or the pods of a Job), each container's last
+    /// `tail` lines, for `chartsmith test --logs` and failed tests. A target without live state
+    /// has none.
+    fn logs(
+        &self,
+        owner: &Owner,
+        key: &ResourceKey,
+        tail: usize,
+    ) -> Result<Vec<PodLog>, ClusterError> {
+        let _ = (owner, key, tail);
+        Ok(Vec::new())
     }
 
     /// Waits until `resources` are gone from the cluster (deleted objects can linger while

@@ -12,8 +12,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::{
-    ApplyOptions, ClusterError, DeleteOptions, Lookup, Owner, Preview, Resource, ResourceKey,
-    Target, WaitOptions, WaitProgress, ownership,
+    ApplyOptions, ClusterError, DeleteOptions, Lookup, Owner, PodLog, Preview, Resource,
+    ResourceKey, Target, WaitOptions, WaitProgress, ownership,
 };
 use crate::engine::Capabilities;
 use crate::manifest::Manifest;
@@ -315,6 +315,28 @@ impl Target for FakeCluster {
         state.calls.pop(); // the dry-run apply is part of the preview
         state.fail = injected;
         Ok(Some(Preview { live, planned }))
+    }
+
+    /// One line naming the object, for each stored Pod or Job.
+    fn logs(
+        &self,
+        owner: &Owner,
+        key: &ResourceKey,
+        _tail: usize,
+    ) -> Result<Vec<PodLog>, ClusterError> {
+        let state = self.state();
+        let found = state.objects.iter().any(|((_, kind, ns, name), _)| {
+            *kind == key.kind && *name == key.name && *ns == owner.namespace
+        });
+        Ok(if found && matches!(key.kind.as_str(), "Pod" | "Job") {
+            vec![PodLog {
+                pod: key.name.clone(),
+                container: "main".into(),
+                text: format!("log of {} {}\n", key.kind, key.name),
+            }]
+        } else {
+            Vec::new()
+        })
     }
 
     fn wait_deleted(
