@@ -1190,3 +1190,79 @@ fn chartsmith_test_runs_test_hooks_records_them_and_shows_logs() {
     }
     ok(run(&["uninstall", "demo"]), "uninstall");
 }
+
+#[test]
+fn wait_for_jobs_waits_until_jobs_complete() {
+    let Some(kc) = kubeconfig("wait_for_jobs_waits_until_jobs_complete") else {
+        return;
+    };
+    let ns = unique_namespace("jobs");
+    let tmp = tempfile::tempdir().unwrap();
+    let chart = write_chart(
+        tmp.path(),
+        &[
+            ("Chart.yaml", "apiVersion: v2\nname: jobs\nversion: 0.1.0\n"),
+            ("values.yaml", "stuck: false\n"),
+            (
+                "templates/job.yaml",
+                "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: {{ Release.Name }}-seed\nspec:\n  backoffLimit: 0\n  template:\n    spec:\n      restartPolicy: Never\n{% if Values.stuck %}      nodeSelector:\n        disk: nvme\n{% endif %}      containers:\n      - name: seed\n        image: busybox:1.36\n",
+            ),
+        ],
+    );
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["-n", &ns]);
+        chartsmith(&kc, &all)
+    };
+    ok(
+        run(&[
+            "install",
+            "a",
+            &chart,
+            "--create-namespace",
+            "--wait",
+            "--wait-for-jobs",
+        ]),
+        "install --wait-for-jobs",
+    );
+    // A Job whose pod cannot schedule: --wait alone takes it as it is (its pod template is
+    // immutable: --force-replace recreates it), --wait-for-jobs waits for it to complete and
+    // says why it does not.
+    ok(
+        run(&[
+            "upgrade",
+            "a",
+            &chart,
+            "--set",
+            "stuck=true",
+            "--force-replace",
+            "--wait",
+            "--timeout",
+            "30s",
+        ]),
+        "upgrade --wait",
+    );
+    let stuck = run(&[
+        "install",
+        "b",
+        &chart,
+        "--set",
+        "stuck=true",
+        "--wait",
+        "--wait-for-jobs",
+        "--timeout",
+        "3s",
+    ]);
+    assert_eq!(stuck.status.code(), Some(1));
+    let err = stderr(&stuck);
+    assert!(
+        err.contains(&format!(
+            "timed out after 3s waiting for Job {ns}/b-seed: 0/1 completions"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("Unschedulable: 0/1 nodes are available"),
+        "{err}"
+    );
+}

@@ -137,6 +137,9 @@ pub struct DeployFlags {
     /// Waiting for readiness.
     #[command(flatten)]
     pub wait: WaitFlags,
+    /// With --wait, also wait until the release's Jobs have completed.
+    #[arg(long = "wait-for-jobs")]
+    pub wait_for_jobs: bool,
     /// Write the manifests here instead of the state directory's `releases/NS/NAME/manifests/`.
     #[arg(long = "output-dir", value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
@@ -208,6 +211,9 @@ pub struct RollbackArgs {
     /// Waiting for readiness.
     #[command(flatten)]
     pub wait: WaitFlags,
+    /// With --wait, also wait until the release's Jobs have completed.
+    #[arg(long = "wait-for-jobs")]
+    pub wait_for_jobs: bool,
     /// Write the manifests here instead of the state directory.
     #[arg(long = "output-dir", value_name = "DIR")]
     pub output_dir: Option<PathBuf>,

@@ -291,6 +291,8 @@ pub struct DeployOptions {
     pub force_conflicts: bool,
     /// Wait this long for the resources to be ready (`--wait --timeout`).
     pub wait: Option<Duration>,
+    /// With `wait`, also wait until Jobs have completed (`--wait-for-jobs`).
+    pub wait_for_jobs: bool,
     /// How long each hook may run (`--timeout`; Helm's 5 minutes when `None`).
     pub timeout: Option<Duration>,
     /// When the operation fails, restore the previous state: an upgrade rolls back to the last
@@ -314,6 +316,8 @@ pub struct RollbackOptions {
     pub history_max: usize,
     /// Wait this long for the resources to be ready.
     pub wait: Option<Duration>,
+    /// With `wait`, also wait until Jobs have completed (`--wait-for-jobs`).
+    pub wait_for_jobs: bool,
     /// Take fields other managers own (`--force-conflicts`).
     pub force_conflicts: bool,
     /// How long each hook may run (Helm's 5 minutes when `None`).

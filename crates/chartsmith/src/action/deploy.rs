@@ -154,6 +154,7 @@ pub(super) struct Deploy<'r> {
     pub(super) history_max: usize,
     pub(super) apply: ApplyOptions,
     pub(super) wait: Option<Duration>,
+    pub(super) wait_for_jobs: bool,
     pub(super) hook_timeout: Option<Duration>,
     pub(super) no_hooks: bool,
     pub(super) cleanup_on_fail: bool,
@@ -299,7 +300,7 @@ fn apply_release(
             &resources,
             &WaitOptions {
                 timeout,
-                jobs: false,
+                jobs: plan.wait_for_jobs,
                 progress: config.progress,
             },
         )?;

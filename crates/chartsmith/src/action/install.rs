@@ -93,6 +93,7 @@ pub(super) fn install_locked(
             history_max: options.history_max,
             apply,
             wait: options.wait,
+            wait_for_jobs: options.wait_for_jobs,
             hook_timeout: options.timeout,
             no_hooks: options.no_hooks,
             cleanup_on_fail: false,

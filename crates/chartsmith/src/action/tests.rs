@@ -649,6 +649,7 @@ fn a_cluster_failure_records_a_failed_revision_and_a_race_says_in_progress() {
             history_max: 0,
             apply: crate::cluster::ApplyOptions::default(),
             wait: None,
+            wait_for_jobs: false,
             hook_timeout: None,
             no_hooks: false,
             cleanup_on_fail: false,

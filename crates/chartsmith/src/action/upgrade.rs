@@ -103,6 +103,7 @@ pub fn upgrade(
             history_max: options.history_max,
             apply,
             wait: options.wait,
+            wait_for_jobs: options.wait_for_jobs,
             hook_timeout: options.timeout,
             no_hooks: options.no_hooks,
             cleanup_on_fail: options.cleanup_on_fail,
@@ -124,6 +125,7 @@ pub fn upgrade(
             let rollback = RollbackOptions {
                 history_max: options.history_max,
                 wait: options.wait,
+                wait_for_jobs: options.wait_for_jobs,
                 force_conflicts: options.force_conflicts,
                 timeout: options.timeout,
                 force_replace: options.force_replace,
