@@ -1,6 +1,6 @@
 //! The release lifecycle, one file per verb (Helm's `pkg/action`): [`install`], [`upgrade`],
-//! [`rollback`], [`uninstall`], [`list`], [`history`], [`get`], and the diffs [`diff_upgrade`] and
-//! [`diff_rollback`].
+//! [`rollback`], [`uninstall`], [`test`], [`list`], [`history`], [`get`], and the diffs
+//! [`diff_upgrade`] and [`diff_rollback`].
 //!
 //! Every action works through a [`Configuration`]: a storage
 //! [`Driver`](crate::storage::Driver) for the records and a cluster
@@ -15,7 +15,7 @@
 //! The files: `config.rs` ([`Configuration`], the options, [`Operation`], [`ActionError`]),
 //! `deploy.rs` (rendering a release and the deploy sequence the mutating verbs share),
 //! `hooks.rs`, and one file per verb (`install.rs`, `upgrade.rs`, `rollback.rs`, `uninstall.rs`,
-//! `query.rs` for the read-only ones and the diffs). `config.rs` imports no other file of
+//! `test.rs`, `query.rs` for the read-only ones and the diffs). `config.rs` imports no other file of
 //! `action`; `hooks.rs` only `config.rs`; `deploy.rs` those two; the verbs import them and each
 //! other's `*_locked` forms; this file only declares and re-exports them.
 //!

@@ -68,6 +68,12 @@ pub fn test(
     options: &TestOptions,
 ) -> Result<TestReport> {
     let keep = filter(&options.filter)?;
+    if !config.cluster.runs_hooks() {
+        config.warn(&format!(
+            "{} runs no hooks: tests run on a cluster only",
+            config.cluster.describe()
+        ));
+    }
     let _lock = config.storage.lock(namespace, name, "test")?;
     let mut release = storage::last(config.storage, namespace, name)?;
     let owner = owner_of(&release);
