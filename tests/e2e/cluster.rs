@@ -1060,6 +1060,12 @@ fn an_unschedulable_upgrade_times_out_with_the_reason_and_rolls_back() {
         "{err}"
     );
     assert!(err.contains("has been rolled back"), "{err}");
+    // While it waited, the plain progress lines showed the scheduler's warning event.
+    assert!(
+        err.contains(&format!("Deployment {ns}/web: waiting ("))
+            && err.contains("event FailedScheduling: 0/1 nodes are available"),
+        "{err}"
+    );
     let history: Vec<serde_json::Value> =
         serde_json::from_str(&ok(run(&["history", "demo", "-o", "json"]), "history")).unwrap();
     let statuses: Vec<_> = history

@@ -117,7 +117,7 @@ impl Waiting {
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
                 for row in rows {
                     let resource = row.resource.to_string();
-                    let state = format!("{}: {}", row.state, row.reason);
+                    let state = format!("{}: {} {:?}", row.state, row.reason, row.event);
                     if seen.get(&resource) == Some(&state) {
                         continue;
                     }
@@ -130,12 +130,20 @@ impl Waiting {
                             "name": row.resource.name,
                             "state": row.state,
                             "reason": row.reason,
+                            "warning": row.event,
                         })
                         .to_string()
-                    } else if row.reason.is_empty() {
-                        format!("{resource}: {}", row.state)
                     } else {
-                        format!("{resource}: {} ({})", row.state, row.reason)
+                        let detail: Vec<String> = [row.reason.to_string()]
+                            .into_iter()
+                            .chain(row.event.map(|e| format!("event {e}")))
+                            .filter(|d| !d.is_empty())
+                            .collect();
+                        if detail.is_empty() {
+                            format!("{resource}: {}", row.state)
+                        } else {
+                            format!("{resource}: {} ({})", row.state, detail.join("; "))
+                        }
                     };
                     eprintln!("{line}");
                 }
@@ -151,6 +159,8 @@ struct Row<'a> {
     state: &'static str,
     /// What it waits for (`1/2 replicas available, 1 updated`).
     reason: &'a str,
+    /// Its newest warning event, or its pods' (`BackOff: Back-off restarting failed container`).
+    event: Option<&'a str>,
 }
 
 /// The resources of a wait, waiting ones first, each group in the order given.
@@ -158,15 +168,24 @@ fn rows<'a>(
     progress: &'a chartsmith::cluster::WaitProgress,
     (done, not_yet): (&'static str, &'static str),
 ) -> Vec<Row<'a>> {
+    let event = |key: &chartsmith::cluster::ResourceKey| {
+        progress
+            .events
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, e)| e.as_str())
+    };
     let waiting = progress.waiting.iter().map(|(key, why)| Row {
         resource: key,
         state: not_yet,
         reason: why,
+        event: event(key),
     });
     let ready = progress.ready.iter().map(|key| Row {
         resource: key,
         state: done,
         reason: "",
+        event: None,
     });
     waiting.chain(ready).collect()
 }
@@ -187,6 +206,13 @@ fn table(rows: &[Row<'_>], done: &str) -> String {
             name = format!("{}…", name.chars().take(width - 1).collect::<String>());
         }
         lines.push(format!("  {name:<width$} {:<8} {}", row.state, row.reason));
+        if let Some(event) = row.event {
+            let mut event = event.replace('\n', " ");
+            if event.chars().count() > 100 {
+                event = format!("{}…", event.chars().take(99).collect::<String>());
+            }
+            lines.push(format!("  {:<width$} {:<8} ↳ {event}", "", ""));
+        }
     }
     lines.join("\n")
 }
@@ -220,10 +246,14 @@ mod tests {
                 key("Deployment", "web"),
                 "0/2 replicas available, 2 updated".into(),
             )],
+            events: vec![(
+                key("Deployment", "web"),
+                "FailedScheduling: 0/1 nodes are available".into(),
+            )],
         };
         assert_eq!(
             super::table(&super::rows(&progress, ("ready", "waiting")), "ready"),
-            "  RESOURCE                                 STATE    1/2 ready\n  Deployment apps/web                      waiting  0/2 replicas available, 2 updated\n  Service apps/web                         ready    "
+            "  RESOURCE                                 STATE    1/2 ready\n  Deployment apps/web                      waiting  0/2 replicas available, 2 updated\n                                                    ↳ FailedScheduling: 0/1 nodes are available\n  Service apps/web                         ready    "
         );
     }
 }

@@ -78,6 +78,63 @@ pub(crate) fn diagnose(
     })
 }
 
+/// The newest warning event in `namespace` of each object named in `names`, or of the pods
+/// named after it (`web-5d4f…` of the Deployment `web`): one LIST of the namespace's events.
+/// Errors give no events: progress is a courtesy.
+pub(crate) fn newest_warnings(
+    client: &kube::Client,
+    rt: &Runtime,
+    namespace: &str,
+    names: &[&str],
+) -> Vec<Option<String>> {
+    let events: Api<Event> = Api::namespaced(client.clone(), namespace);
+    let Ok(list) = rt.block_on(events.list(&ListParams::default())) else {
+        return vec![None; names.len()];
+    };
+    let warnings: Vec<&Event> = list.items.iter().filter(|e| is_warning(e)).collect();
+    names
+        .iter()
+        .map(|name| {
+            let prefix = format!("{name}-");
+            warnings
+                .iter()
+                .filter(|e| {
+                    e.involved_object
+                        .name
+                        .as_deref()
+                        .is_some_and(|n| n == *name || n.starts_with(&prefix))
+                })
+                .max_by_key(|e| when(e))
+                .map(|e| shown(e))
+        })
+        .collect()
+}
+
+fn is_warning(e: &Event) -> bool {
+    e.type_.as_deref() == Some("Warning")
+        || e.reason.as_deref().is_some_and(|r| r.starts_with("Failed"))
+}
+
+fn when(e: &Event) -> String {
+    e.last_timestamp
+        .as_ref()
+        .map(|t| t.0.to_string())
+        .or_else(|| e.event_time.as_ref().map(|t| t.0.to_string()))
+        .or_else(|| {
+            e.metadata
+                .creation_timestamp
+                .as_ref()
+                .map(|t| t.0.to_string())
+        })
+        .unwrap_or_default()
+}
+
+fn shown(e: &Event) -> String {
+    let reason = e.reason.clone().unwrap_or_default();
+    let message = e.message.clone().unwrap_or_default();
+    format!("{reason}: {}", message.trim())
+}
+
 /// Whether the event `Reason: message` says what `why` already says.
 fn repeats(why: &str, event: &str) -> bool {
     let message = event.split_once(": ").map_or(event, |(_, m)| m);

@@ -129,6 +129,28 @@ impl KubeTarget {
         Ok(serde_json::to_value(applied).unwrap_or_default())
     }
 
+    /// The newest warning event of each waiting resource that has one.
+    fn events_of(&self, waiting: &[(ResourceKey, String)]) -> Vec<(ResourceKey, String)> {
+        let mut by_namespace: std::collections::BTreeMap<&str, Vec<&ResourceKey>> =
+            std::collections::BTreeMap::new();
+        for (key, _) in waiting {
+            if let Some(ns) = key.namespace.as_deref() {
+                by_namespace.entry(ns).or_default().push(key);
+            }
+        }
+        let mut found = Vec::new();
+        for (ns, keys) in by_namespace {
+            let names: Vec<&str> = keys.iter().map(|k| k.name.as_str()).collect();
+            let events = crate::diagnose::newest_warnings(&self.client, &self.rt, ns, &names);
+            for (key, event) in keys.into_iter().zip(events) {
+                if let Some(event) = event {
+                    found.push((key.clone(), event));
+                }
+            }
+        }
+        found
+    }
+
     /// Polls until none of `resources` exists, or the deadline.
     fn wait_gone(
         &self,
@@ -224,6 +246,11 @@ impl KubeTarget {
                         });
                     }
                 }
+            }
+            // The newest warning events of what is still waited for (one LIST per namespace
+            // per poll, and none once everything is ready), for the progress display.
+            if options.progress.is_some() && !progress.waiting.is_empty() {
+                progress.events = self.events_of(&progress.waiting);
             }
             if last.as_ref() != Some(&progress) {
                 if let Some(report) = options.progress {

@@ -187,6 +187,9 @@ pub struct WaitProgress {
     pub ready: Vec<ResourceKey>,
     /// Resources not ready yet, each with the reason (`1/2 replicas available`).
     pub waiting: Vec<(ResourceKey, String)>,
+    /// The newest warning event of each waiting resource that has one, or of its pods
+    /// (`BackOff: Back-off restarting failed container`), from a target that reads events.
+    pub events: Vec<(ResourceKey, String)>,
 }
 
 /// How [`Target::wait`] waits.
