@@ -554,11 +554,218 @@ fn two_tier_k3s_installs_upgrades_and_uninstalls() {
     });
 }
 
+#[test]
+fn efk_defaults_install_upgrade_and_uninstall() {
+    lifecycle(&Case {
+        label: "efk-default",
+        release: "logs",
+        chart: "charts/efk",
+        values_file: None,
+        set: Vec::new(),
+        upgrade: "kibana.image.tag=8.15.4",
+        probe: image(
+            "logs-efk-kibana",
+            "Deployment",
+            "docker.elastic.co/kibana/kibana:8.15.3",
+            "docker.elastic.co/kibana/kibana:8.15.4",
+        ),
+        check: |b, ns| {
+            // Cluster-wide read access for the metadata filter, bound to the release's account.
+            let binding = live(
+                b,
+                ns,
+                "rbac.authorization.k8s.io/v1",
+                "ClusterRoleBinding",
+                &format!("logs-efk-fluentd-{ns}"),
+            )
+            .unwrap();
+            assert_eq!(binding["subjects"][0]["namespace"], ns);
+            let ds = live(b, ns, "apps/v1", "DaemonSet", "logs-efk-fluentd").unwrap();
+            assert_eq!(
+                ds["spec"]["template"]["spec"]["tolerations"][0]["operator"],
+                "Exists"
+            );
+        },
+    });
+}
+
+#[test]
+fn efk_eks_installs_upgrades_and_uninstalls() {
+    lifecycle(&Case {
+        label: "efk-eks",
+        release: "logs",
+        chart: "charts/efk",
+        values_file: Some("charts/efk/values-eks.yaml"),
+        set: Vec::new(),
+        upgrade: "elasticsearch.heap=3g",
+        probe: Probe {
+            api_version: "apps/v1",
+            kind: "StatefulSet",
+            name: "logs-efk-elasticsearch",
+            pointer: "/spec/template/spec/containers/0/env/3/value",
+            before: json!("-Xms2g -Xmx2g"),
+            after: json!("-Xms3g -Xmx3g"),
+        },
+        check: |b, ns| {
+            let sts = live(b, ns, "apps/v1", "StatefulSet", "logs-efk-elasticsearch").unwrap();
+            assert_eq!(
+                sts["spec"]["volumeClaimTemplates"][0]["spec"]["storageClassName"],
+                "gp3"
+            );
+            let ingress =
+                live(b, ns, "networking.k8s.io/v1", "Ingress", "logs-efk-kibana").unwrap();
+            assert_eq!(ingress["spec"]["ingressClassName"], "alb");
+        },
+    });
+}
+
+/// A PersistentVolume bound ahead of time to `claim` in `ns` (the test control plane has no
+/// provisioner), of StorageClass `class`.
+fn volume_for(b: &Backend, name: &str, ns: &str, claim: &str, class: &str) {
+    let text = format!(
+        "apiVersion: v1\nkind: PersistentVolume\nmetadata:\n  name: {name}\nspec:\n  capacity:\n    storage: 10Gi\n  accessModes: [ReadWriteOnce]\n  storageClassName: {class}\n  hostPath:\n    path: /tmp/{name}\n  claimRef:\n    namespace: {ns}\n    name: {claim}\n"
+    );
+    let manifest = chartsmith::manifest::Manifest {
+        source: "test/pv.yaml".into(),
+        content: text,
+        api_version: "v1".into(),
+        kind: "PersistentVolume".into(),
+        name: name.into(),
+        hook_events: Vec::new(),
+        hook_weight: 0,
+    };
+    let owner = Owner {
+        name: String::new(),
+        namespace: ns.to_string(),
+    };
+    b.target()
+        .apply(
+            &owner,
+            &[Resource::from_manifest(&manifest).unwrap()],
+            &ApplyOptions::default(),
+        )
+        .unwrap();
+}
+
+#[test]
+fn efk_kind_installs_with_wait_on_every_node() {
+    let Some(kc) = kubeconfig("efk_kind_installs_with_wait_on_every_node") else {
+        return;
+    };
+    let _cluster = shared();
+    let b = backend(&kc, RecordKind::Secret);
+    let ns = unique_namespace("efk-kind");
+    let pv = format!("{ns}-es");
+    volume_for(&b, &pv, &ns, "data-logs-efk-elasticsearch-0", "standard");
+    let args = |verb: &'static str, extra: &[&'static str]| -> Vec<String> {
+        let mut all: Vec<String> = [
+            verb,
+            "logs",
+            "charts/efk",
+            "-f",
+            "charts/efk/values-kind.yaml",
+            "-n",
+            &ns,
+        ]
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+        all.extend(extra.iter().map(|a| a.to_string()));
+        all
+    };
+    let run = |a: Vec<String>| chartsmith(&kc, &a.iter().map(String::as_str).collect::<Vec<_>>());
+    // --wait: the Elasticsearch StatefulSet ready (its claim bound), the Fluentd DaemonSet ready
+    // on the node, Kibana available.
+    ok(
+        run(args(
+            "install",
+            &["--create-namespace", "--wait", "--timeout", "120s"],
+        )),
+        "install --wait",
+    );
+    let sts = live(&b, &ns, "apps/v1", "StatefulSet", "logs-efk-elasticsearch").unwrap();
+    assert_eq!(sts["status"]["readyReplicas"], 1, "{sts}");
+    let claim = live(
+        &b,
+        &ns,
+        "v1",
+        "PersistentVolumeClaim",
+        "data-logs-efk-elasticsearch-0",
+    )
+    .unwrap();
+    assert_eq!(claim["status"]["phase"], "Bound");
+    let ds = live(&b, &ns, "apps/v1", "DaemonSet", "logs-efk-fluentd").unwrap();
+    let desired = ds["status"]["desiredNumberScheduled"].as_i64().unwrap();
+    assert!(desired >= 1, "{ds}");
+    assert_eq!(ds["status"]["numberReady"].as_i64(), Some(desired), "{ds}");
+    let kibana = live(&b, &ns, "apps/v1", "Deployment", "logs-efk-kibana").unwrap();
+    assert_eq!(kibana["status"]["availableReplicas"], 1, "{kibana}");
+    assert!(
+        live(
+            &b,
+            &ns,
+            "rbac.authorization.k8s.io/v1",
+            "ClusterRole",
+            &format!("logs-efk-fluentd-{ns}")
+        )
+        .is_some()
+    );
+    let checksum =
+        |ds: &Value| ds["spec"]["template"]["metadata"]["annotations"]["checksum/config"].clone();
+    let before = checksum(&ds);
+
+    // A new Fluentd configuration rolls the DaemonSet; --wait follows it.
+    ok(
+        run(args(
+            "upgrade",
+            &[
+                "--set",
+                "fluentd.indexPrefix=blog",
+                "--wait",
+                "--timeout",
+                "120s",
+            ],
+        )),
+        "upgrade --wait",
+    );
+    let ds = live(&b, &ns, "apps/v1", "DaemonSet", "logs-efk-fluentd").unwrap();
+    assert_ne!(checksum(&ds), before);
+    let cm = live(&b, &ns, "v1", "ConfigMap", "logs-efk-fluentd").unwrap();
+    assert!(
+        cm["data"]["fluent.conf"]
+            .as_str()
+            .unwrap()
+            .contains("logstash_prefix blog")
+    );
+
+    ok(
+        chartsmith(
+            &kc,
+            &["uninstall", "logs", "-n", &ns, "--wait", "--timeout", "60s"],
+        ),
+        "uninstall --wait",
+    );
+    assert!(
+        live(
+            &b,
+            &ns,
+            "rbac.authorization.k8s.io/v1",
+            "ClusterRole",
+            &format!("logs-efk-fluentd-{ns}")
+        )
+        .is_none()
+    );
+    // The volume stays (Released): cluster-scoped, it goes with the test cluster.
+}
+
 /// The list above covers every chart directory and every environment file: a chart or a
 /// `values-*.yaml` added to `charts/` without a case here fails this test.
 #[test]
 fn every_seed_chart_and_environment_file_has_a_case() {
     let covered = [
+        "efk",
+        "efk/values-eks.yaml",
+        "efk/values-kind.yaml",
         "flask-app-chart",
         "mongodb",
         "mysql-chart",

@@ -59,6 +59,13 @@ const WRONG_VALUES: &[(&str, &[&str], &str, &str)] = &[
         "image.tag=latest",
         "image.tag",
     ),
+    ("efk", &[], "fluentd.logFormat=docker", "fluentd.logFormat"),
+    (
+        "efk",
+        &[],
+        "elasticsearch.image.tag=latest",
+        "elasticsearch.image.tag",
+    ),
     ("redis", &[], "service.type=Bogus", "service.type"),
     (
         "redis",

@@ -213,6 +213,7 @@ fn index_files_of_chartsmith_and_helm_match_the_schema() {
         "mysql-chart",
         "redis",
         "mongodb",
+        "efk",
         "flask-app-chart",
         "two-tier",
     ] {
@@ -231,6 +232,7 @@ fn index_files_of_chartsmith_and_helm_match_the_schema() {
         "mysql-chart",
         "redis",
         "mongodb",
+        "efk",
         "flask-app-chart",
         "two-tier",
     ] {
@@ -258,7 +260,7 @@ fn index_files_of_chartsmith_and_helm_match_the_schema() {
     let index = yaml_file(&ours.join("index.yaml"));
     assert_eq!(
         index["entries"].as_object().map(|e| e.len()),
-        Some(5),
+        Some(6),
         "{index}"
     );
     assert_eq!(index["entries"]["redis"].as_array().map(Vec::len), Some(2));
@@ -286,7 +288,7 @@ fn index_files_of_chartsmith_and_helm_match_the_schema() {
     let helm_index = yaml_file(&helms.join("index.yaml"));
     assert_eq!(
         helm_index["entries"].as_object().map(|e| e.len()),
-        Some(5),
+        Some(6),
         "{helm_index}"
     );
     assert_valid(INDEX, &helm_index, "helm's index.yaml");

@@ -45,6 +45,7 @@ const CHARTS: &[&str] = &[
     "flask-app-chart",
     "redis",
     "mongodb",
+    "efk",
     "two-tier",
 ];
 
@@ -136,6 +137,14 @@ fn cases(dir: &Path) -> Vec<Case> {
             cases.push(Case::new(chart, env, &["-f", &cut]).with_minimal_set());
         }
     }
+    // A chart with environment files of its own (charts/efk/values-ENV.yaml).
+    for env in ["kind", "eks"] {
+        let file = root()
+            .join(format!("charts/efk/values-{env}.yaml"))
+            .to_string_lossy()
+            .into_owned();
+        cases.push(Case::new("efk", env, &["-f", &file]));
+    }
     // Options the environments leave off.
     cases.push(Case::new(
         "mysql-chart",
@@ -176,6 +185,29 @@ fn cases(dir: &Path) -> Vec<Case> {
         "--set",
         "mongodb.enabled=true,flask-app-chart.mongodb.enabled=true,mongodb.auth.rootPassword=golden-mongo-password",
     ]));
+    cases.push(Case::new("efk", "all-options", &[
+        "--set",
+        "namespaceOverride=logging,elasticsearch.persistence.enabled=false,fluentd.logFormat=json",
+        "--set",
+        "fluentd.elasticsearch.host=es.example.internal,fluentd.elasticsearch.scheme=https,fluentd.elasticsearch.port=443",
+        "--set",
+        "kibana.ingress.enabled=true,kibana.ingress.className=nginx,kibana.ingress.host=kibana.local,kibana.service.type=NodePort,kibana.service.nodePort=30561",
+    ]));
+    cases.push(Case::new(
+        "efk",
+        "without-kibana",
+        &["--set", "kibana.enabled=false"],
+    ));
+    cases.push(Case::new(
+        "two-tier",
+        "kind-with-efk",
+        &[
+            "-f",
+            &kind,
+            "--set",
+            "efk.enabled=true,efk.namespaceOverride=logging",
+        ],
+    ));
     cases
 }
 
@@ -366,6 +398,80 @@ fn check_documents(case: &Case, docs: &[(String, Value)]) -> Vec<String> {
                         env(var)
                     ));
                 }
+            }
+        }
+    }
+    // EFK: Fluentd and Kibana reach Elasticsearch by the name of the client Service the release
+    // renders (unless pointed elsewhere), and the only hostPath volumes are Fluentd's.
+    fn component(d: &Value) -> Option<&str> {
+        str_at(d, &["metadata", "labels", "app.kubernetes.io/component"])
+    }
+    let efk: Vec<&Value> = docs
+        .iter()
+        .map(|(_, d)| d)
+        .filter(|d| name_label(d) == Some("efk"))
+        .collect();
+    if !efk.is_empty() {
+        let es: Vec<&str> = efk
+            .iter()
+            .filter(|d| {
+                str_at(d, &["kind"]) == Some("Service") && component(d) == Some("elasticsearch")
+            })
+            .filter(|d| str_at(d, &["spec", "clusterIP"]) != Some("None"))
+            .filter_map(|d| str_at(d, &["metadata", "name"]))
+            .collect();
+        let conf = efk
+            .iter()
+            .find(|d| str_at(d, &["kind"]) == Some("ConfigMap"))
+            .and_then(|d| str_at(d, &["data", "fluent.conf"]))
+            .unwrap_or_default();
+        let external = case
+            .args
+            .iter()
+            .any(|a| a.contains("fluentd.elasticsearch.host="));
+        if es.len() != 1 {
+            problems.push(format!(
+                "expected one Elasticsearch client Service, got {es:?}"
+            ));
+        } else if !external && !conf.contains(&format!("\n  host {}\n", es[0])) {
+            problems.push(format!(
+                "fluent.conf does not send to the Service {}",
+                es[0]
+            ));
+        }
+        for (source, doc) in docs {
+            let volumes = doc
+                .pointer("/spec/template/spec/volumes")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let fluentd =
+                str_at(doc, &["kind"]) == Some("DaemonSet") && component(doc) == Some("fluentd");
+            if !fluentd && volumes.iter().any(|v| v.get("hostPath").is_some()) {
+                problems.push(format!(
+                    "{source}: a hostPath volume outside the Fluentd DaemonSet"
+                ));
+            }
+        }
+        if !external
+            && let Some(kibana) = efk.iter().find(|d| {
+                str_at(d, &["kind"]) == Some("Deployment") && component(d) == Some("kibana")
+            })
+        {
+            let mut found = Vec::new();
+            containers(kibana, &mut found);
+            let hosts = found
+                .first()
+                .and_then(|c| c["env"].as_array().cloned())
+                .unwrap_or_default()
+                .into_iter()
+                .find(|e| e["name"] == "ELASTICSEARCH_HOSTS")
+                .unwrap_or_default();
+            if es.len() == 1 && hosts["value"] != format!("http://{}:9200", es[0]) {
+                problems.push(format!(
+                    "Kibana's ELASTICSEARCH_HOSTS is not the Service {}: {hosts}",
+                    es[0]
+                ));
             }
         }
     }

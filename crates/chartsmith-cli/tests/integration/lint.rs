@@ -70,7 +70,7 @@ fn umbrella_lints_clean_in_every_environment() {
 #[test]
 fn each_seed_chart_lints_clean_alone() {
     let dir = tempfile::tempdir().expect("tempdir");
-    for chart in ["mysql-chart", "flask-app-chart", "redis", "mongodb"] {
+    for chart in ["mysql-chart", "flask-app-chart", "redis", "mongodb", "efk"] {
         let path = format!("charts/{chart}");
         let mut args = vec![path.as_str(), "--strict"];
         let set = minimal_set(chart);
@@ -98,6 +98,16 @@ fn each_seed_chart_lints_clean_alone() {
             let mut with_env = args.clone();
             with_env.extend_from_slice(&["-f", &cut]);
             assert_clean(&with_env);
+        }
+        // With the chart's own environment files (charts/efk/values-ENV.yaml).
+        for env in ENVIRONMENTS {
+            let own = root().join(format!("charts/{chart}/values-{env}.yaml"));
+            if own.exists() {
+                let own = own.to_string_lossy().into_owned();
+                let mut with_env = args.clone();
+                with_env.extend_from_slice(&["-f", &own]);
+                assert_clean(&with_env);
+            }
         }
     }
 }
