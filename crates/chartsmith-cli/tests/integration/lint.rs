@@ -161,7 +161,7 @@ fn each_fixture_gives_exactly_its_rule() {
             "{f}"
         );
     }
-    assert_eq!(seen, 18, "one fixture per rule, and per schema failure");
+    assert_eq!(seen, 20, "one fixture per rule, and per schema failure");
 }
 
 /// Each schema fixture: its rule, file, line and the field path or apiVersion in the message.

@@ -20,7 +20,9 @@
 //! # Ok::<(), chartsmith::Error>(())
 //! ```
 
+mod apiserver;
 mod kubernetes;
+mod quantity;
 mod rules;
 #[cfg(test)]
 mod tests_kubernetes;
@@ -88,6 +90,12 @@ pub const RULES: &[Rule] = &[
         severity: Severity::Error,
         summary: "a rendered document does not match the Kubernetes schema of its apiVersion/kind (unknown field, wrong type, missing required field)",
         hint: "fix the field named in the message; the schema is the one of the Kubernetes version chosen with --kube-version",
+    },
+    Rule {
+        id: "api-server-validation",
+        severity: Severity::Error,
+        summary: "a rendered document breaks a rule the API server's validation enforces (a name, label or port-name format, an enum, a quantity, a cross-field rule)",
+        hint: "fix the field named in the message; each finding's hint says how",
     },
     Rule {
         id: "removed-api-version",
@@ -293,6 +301,7 @@ pub fn validate(chart: &Chart, rendered: &Rendered, options: &LintOptions) -> Re
         .as_ref()
         .unwrap_or(&options.template.capabilities.kube_version);
     diagnostics.extend(kubernetes::check(&documents, kube_version.minor, &custom));
+    diagnostics.extend(apiserver::check(&documents));
     // The chart's own defaults, as written (not the computed values): the original chart, so a
     // subchart disabled by a condition is still checked.
     collect_values_findings(chart, chart.name(), &mut diagnostics);
@@ -309,6 +318,24 @@ pub fn validate(chart: &Chart, rendered: &Rendered, options: &LintOptions) -> Re
         chart: chart.name().to_string(),
         diagnostics,
     })
+}
+
+/// Every manifest rule on documents that did not come from a chart (a directory of manifests,
+/// another tool's output): the Kubernetes schemas of `kube_version`, the API server's validation
+/// and the cross-resource rules, as [`validate`] runs them. Custom kinds are checked against the
+/// CRDs among `documents`.
+pub fn check_manifests(
+    documents: &[Document],
+    kube_version: &semver::Version,
+    external: &[String],
+) -> Vec<Diagnostic> {
+    let mut diagnostics = check_documents(documents, external);
+    let custom = kubernetes::custom_kinds(documents.iter().map(|d| &d.value));
+    diagnostics.extend(kubernetes::check(documents, kube_version.minor, &custom));
+    diagnostics.extend(apiserver::check(documents));
+    diagnostics.sort_by(|a, b| (&a.file, a.line, a.rule).cmp(&(&b.file, b.line, b.rule)));
+    diagnostics.dedup();
+    diagnostics
 }
 
 /// Why a chart could not be linted: it does not render, a rendered document is not YAML, or a
