@@ -303,6 +303,7 @@ mod tests {
             cache_dir: dir.join("cache"),
             plain_http: false,
             tls: TlsOptions::default(),
+            ..Default::default()
         }
     }
 
