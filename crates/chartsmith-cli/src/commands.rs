@@ -520,7 +520,7 @@ fn run_env(args: EnvArgs) -> Result<()> {
         .to_possible_value()
         .map(|v| v.get_name().to_string())
         .unwrap_or_default();
-    let vars: Vec<(&str, String)> = vec![
+    let mut vars: Vec<(&str, String)> = vec![
         (
             "CHARTSMITH_CACHE_DIR",
             settings.cache_dir.display().to_string(),
@@ -564,6 +564,7 @@ fn run_env(args: EnvArgs) -> Result<()> {
             global.target.state_dir().display().to_string(),
         ),
     ];
+    vars.sort();
     if let Some(name) = &args.name {
         return match vars.iter().find(|(k, _)| k == name) {
             Some((_, value)) => out(&format!("{value}\n")),

@@ -504,7 +504,17 @@ pub fn run_status(args: StatusArgs) -> Result<()> {
     let backend = connect(None)?;
     let namespace = namespace(&backend);
     let release = action::get(&backend.config(), &namespace, &args.name, args.revision)?;
-    print_release(&release, args.output, "")
+    match args.output {
+        TableFormat::Table => print_release(&release, args.output, ""),
+        format => {
+            // As helm's: the record without its chart (`get all -o json` has the whole record).
+            let mut record = serde_json::to_value(&release)?;
+            if let Some(object) = record.as_object_mut() {
+                object.remove("chart");
+            }
+            data(&record, format)
+        }
+    }
 }
 
 /// Helm 4's `get metadata`: the release's and its chart's identity, as JSON object.
