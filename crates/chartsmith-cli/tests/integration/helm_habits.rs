@@ -325,3 +325,54 @@ fn list_history_metadata_and_status_match_helm() {
     assert!(theirs.status.success(), "{}", stderr(&theirs));
     assert_eq!(strip(&stdout(&h.run_args(&line))), strip(&stdout(&theirs)));
 }
+
+/// `pull URL` of a chart archive, with and without `--untar`; a hostile archive by URL is
+/// refused before anything is written.
+#[test]
+fn pull_a_chart_archive_by_url() {
+    let h = Habits::new();
+    let served = h.dir.path().join("served");
+    h.ok(&format!("package {CHART} -d {}", served.display()));
+    std::fs::write(served.join("broken-0.1.0.tgz"), b"not a gzip stream").expect("write");
+    let server = crate::support::Server::start(&served);
+    let url = format!("{}/helm-habits-0.1.0.tgz", server.url);
+
+    let archives = h.dir.path().join("archives");
+    let out = h.ok(&format!("pull {url} -d {}", archives.display()));
+    assert!(out.contains("helm-habits-0.1.0.tgz"), "{out}");
+    assert_eq!(
+        std::fs::read(archives.join("helm-habits-0.1.0.tgz")).expect("pulled"),
+        std::fs::read(served.join("helm-habits-0.1.0.tgz")).expect("served"),
+    );
+    let unpacked = h.dir.path().join("unpacked");
+    h.ok(&format!("fetch {url} --untar -d {}", unpacked.display()));
+    assert!(unpacked.join("helm-habits/Chart.yaml").is_file());
+    assert!(
+        unpacked
+            .join("helm-habits/templates/configmap.yaml")
+            .is_file()
+    );
+
+    let refused = h.dir.path().join("refused");
+    for line in [
+        format!(
+            "pull {}/broken-0.1.0.tgz -d {}",
+            server.url,
+            refused.display()
+        ),
+        format!(
+            "pull {}/broken-0.1.0.tgz --untar -d {}",
+            server.url,
+            refused.display()
+        ),
+        format!(
+            "pull {}/missing-0.1.0.tgz -d {}",
+            server.url,
+            refused.display()
+        ),
+    ] {
+        let (_, err) = h.expect(&line, 1);
+        assert!(err.contains(&server.url), "the error names the URL: {err}");
+        assert!(!refused.exists(), "`{line}` wrote nothing");
+    }
+}
