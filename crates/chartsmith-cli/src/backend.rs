@@ -14,7 +14,9 @@ use chartsmith::storage::{Driver, LocalDriver, STATE_DIR_ENV};
 use crate::args::release::{DriverKind, TargetFlags};
 
 impl TargetFlags {
-    fn state_dir(&self) -> PathBuf {
+    /// The local driver's state directory: `--state-dir`, else `$CHARTSMITH_STATE_DIR`, else
+    /// `.chartsmith`.
+    pub fn state_dir(&self) -> PathBuf {
         self.state_dir
             .clone()
             .or_else(|| {
@@ -26,7 +28,16 @@ impl TargetFlags {
     }
 
     /// Connects to the chosen backend. `output_dir` redirects the local target's manifests.
+    /// With `--debug`, says on stderr which target and driver it connected to.
     pub fn connect(&self, output_dir: Option<&PathBuf>) -> Result<Backend> {
+        let backend = self.connect_to(output_dir)?;
+        if crate::args::globals().debug {
+            eprintln!("debug: target {}", backend.describe());
+        }
+        Ok(backend)
+    }
+
+    fn connect_to(&self, output_dir: Option<&PathBuf>) -> Result<Backend> {
         match self.driver {
             DriverKind::Local => {
                 let dir = self.state_dir();
@@ -113,6 +124,11 @@ impl Backend {
             #[cfg(feature = "kube")]
             Backend::Kube(kube) => kube.default_namespace().to_string(),
         }
+    }
+
+    /// Whether this is the local store (no cluster: nothing to wait for).
+    pub fn is_local(&self) -> bool {
+        matches!(self, Backend::Local { .. })
     }
 
     /// What install and upgrade report as their target.

@@ -7,13 +7,15 @@ use chartsmith::template::template;
 use chartsmith::values::compute;
 
 use crate::args::{
-    Cli, Command, CreateArgs, DependencyCommand, Format, PackageArgs, PullArgs, PushArgs,
-    RegistryCommand, RepoCommand, RepoIndexArgs, ShowArgs, ShowWhat, TemplateArgs, ValuesArgs,
+    Cli, Command, CompletionArgs, CreateArgs, DependencyCommand, EnvArgs, Format, PackageArgs,
+    PullArgs, PushArgs, RegistryCommand, RepoCommand, RepoIndexArgs, Shell, ShowArgs, ShowWhat,
+    TableFormat, TemplateArgs, ValuesArgs, VersionArgs, globals,
 };
 use crate::output::{Exit, json, out};
 use crate::progress::resolve_chart;
 
 pub fn run(cli: Cli) -> Result<()> {
+    cli.global.install();
     match cli.command {
         Command::Template(args) => run_template(args),
         Command::Values(args) => run_values(args),
@@ -37,6 +39,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Test(args) => crate::releases::run_test(args),
         Command::Get(args) => crate::releases::run_get(args),
         Command::Diff(command) => crate::releases::run_diff(command),
+        Command::Version(args) => run_version(args),
+        Command::Completion(args) => run_completion(args),
+        Command::Env(args) => run_env(args),
     }
 }
 
@@ -255,7 +260,14 @@ fn run_repo_index(args: RepoIndexArgs) -> Result<()> {
 
 fn run_repo(command: RepoCommand) -> Result<()> {
     use chartsmith::repo as repos;
-    let settings = repos::RepoSettings::from_env();
+    let settings = globals().repo_settings();
+    if globals().debug {
+        eprintln!(
+            "debug: repositories file {}, index cache {}",
+            settings.repositories_file().display(),
+            settings.index_dir().display()
+        );
+    }
     match command {
         RepoCommand::Index(args) => run_repo_index(args),
         RepoCommand::Add(args) => {
@@ -308,11 +320,13 @@ fn run_repo(command: RepoCommand) -> Result<()> {
             out("Update Complete. Happy Helming!\n")
         }
         RepoCommand::Remove(args) => {
-            repos::remove(&settings, &args.name)?;
-            out(&format!(
-                "\"{}\" has been removed from your repositories\n",
-                args.name
-            ))
+            for name in &args.names {
+                repos::remove(&settings, name)?;
+                out(&format!(
+                    "\"{name}\" has been removed from your repositories\n"
+                ))?;
+            }
+            Ok(())
         }
     }
 }
@@ -439,7 +453,7 @@ fn run_registry(command: RegistryCommand) -> Result<()> {
             out("Login Succeeded\n")
         }
         RegistryCommand::Logout(args) => {
-            chartsmith::registry::logout(&chartsmith::repo::RepoSettings::from_env(), &args.host)?;
+            chartsmith::registry::logout(&globals().repo_settings(), &args.host)?;
             out(&format!("Removing login credentials for {}\n", args.host))
         }
     }
@@ -451,4 +465,124 @@ fn read_password_stdin() -> Result<String> {
     std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
         .context("reading the password from standard input")?;
     Ok(text.trim_end_matches(['\n', '\r']).to_string())
+}
+
+/// `version`: Helm's `version.BuildInfo{…}` line, the bare version with `--short`, or the same
+/// fields as JSON or YAML.
+fn run_version(args: VersionArgs) -> Result<()> {
+    let version = concat!("v", env!("CARGO_PKG_VERSION"));
+    if args.short {
+        return out(&format!("{version}\n"));
+    }
+    let info = serde_json::json!({
+        "version": version,
+        "rustVersion": env!("CARGO_PKG_RUST_VERSION"),
+        "kube": cfg!(feature = "kube"),
+    });
+    match args.output {
+        TableFormat::Table => out(&format!(
+            "version.BuildInfo{{Version:\"{version}\", RustVersion:\"{}\", Kube:{}}}\n",
+            env!("CARGO_PKG_RUST_VERSION"),
+            cfg!(feature = "kube"),
+        )),
+        TableFormat::Json => out(&json(&info)?),
+        TableFormat::Yaml => out(&chartsmith::yaml::to_string(&info)),
+    }
+}
+
+/// `completion SHELL`: the shell's completion script for every verb and flag.
+fn run_completion(args: CompletionArgs) -> Result<()> {
+    use clap::CommandFactory as _;
+    use clap_complete::Shell as Target;
+    let shell = match args.shell {
+        Shell::Bash => Target::Bash,
+        Shell::Zsh => Target::Zsh,
+        Shell::Fish => Target::Fish,
+        Shell::Powershell => Target::PowerShell,
+    };
+    let mut command = Cli::command();
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "chartsmith", &mut script);
+    out(&String::from_utf8_lossy(&script))
+}
+
+/// `env`: chartsmith's settings, as `helm env` prints Helm's (the flags and environment
+/// variables of this run applied).
+fn run_env(args: EnvArgs) -> Result<()> {
+    use clap::ValueEnum as _;
+    let global = globals();
+    let settings = global.repo_settings();
+    let display =
+        |p: Option<std::path::PathBuf>| p.map(|p| p.display().to_string()).unwrap_or_default();
+    let driver = global
+        .target
+        .driver
+        .to_possible_value()
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default();
+    let mut vars: Vec<(&str, String)> = vec![
+        (
+            "CHARTSMITH_CACHE_DIR",
+            settings.cache_dir.display().to_string(),
+        ),
+        (
+            "CHARTSMITH_CONFIG_DIR",
+            settings.config_dir.display().to_string(),
+        ),
+        ("CHARTSMITH_DEBUG", global.debug.to_string()),
+        ("CHARTSMITH_DRIVER", driver),
+        (
+            "KUBECONFIG",
+            display(global.target.kubeconfig.clone().or_else(|| {
+                std::env::var_os("KUBECONFIG")
+                    .filter(|v| !v.is_empty())
+                    .map(Into::into)
+            })),
+        ),
+        (
+            "CHARTSMITH_KUBECONTEXT",
+            global.target.kube_context.clone().unwrap_or_default(),
+        ),
+        (
+            "CHARTSMITH_NAMESPACE",
+            global.namespace.clone().unwrap_or_default(),
+        ),
+        (
+            "CHARTSMITH_REGISTRY_CONFIG",
+            settings.registry_config_file().display().to_string(),
+        ),
+        (
+            "CHARTSMITH_REPOSITORY_CACHE",
+            settings.index_dir().display().to_string(),
+        ),
+        (
+            "CHARTSMITH_REPOSITORY_CONFIG",
+            settings.repositories_file().display().to_string(),
+        ),
+        (
+            "CHARTSMITH_STATE_DIR",
+            global.target.state_dir().display().to_string(),
+        ),
+    ];
+    vars.sort();
+    if let Some(name) = &args.name {
+        return match vars.iter().find(|(k, _)| k == name) {
+            Some((_, value)) => out(&format!("{value}\n")),
+            None => anyhow::bail!("no setting named {name}; chartsmith env lists them"),
+        };
+    }
+    let object: serde_json::Map<String, serde_json::Value> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone().into()))
+        .collect();
+    match args.output {
+        TableFormat::Table => out(&vars
+            .iter()
+            .map(|(k, v)| format!("{k}={v:?}\n"))
+            .collect::<String>()),
+        TableFormat::Json => out(&json(&serde_json::Value::Object(object))?),
+        TableFormat::Yaml => out(&chartsmith::yaml::to_string(&serde_json::Value::Object(
+            object,
+        ))),
+    }
 }

@@ -18,10 +18,12 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             // clap prints help/version on stdout (exit 0) and usage errors on stderr (exit 2).
+            let e = args::usage::without_value_tip(e);
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    let debug = cli.global.debug;
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -35,6 +37,13 @@ fn main() -> ExitCode {
             }
             let mut stderr = std::io::stderr().lock();
             let _ = writeln!(stderr, "Error: {}", error_text(&e));
+            if debug {
+                // Every cause, one per line, as the error chain holds them.
+                let _ = writeln!(stderr, "debug: error chain:");
+                for (depth, cause) in e.chain().enumerate() {
+                    let _ = writeln!(stderr, "debug:   {depth}: {cause}");
+                }
+            }
             ExitCode::from(1)
         }
     }

@@ -5,17 +5,46 @@ use std::io::IsTerminal;
 
 use anyhow::Result;
 use chartsmith::action::{
-    self, Configuration, DeployOptions, DryRun, RollbackOptions, UninstallOptions, ValuesMode,
+    self, ActionError, Configuration, DeployOptions, DryRun, RollbackOptions, UninstallOptions,
+    ValuesMode,
 };
 use chartsmith::release::{Release, Timestamp};
+use chartsmith::storage::StorageError;
 
-use crate::args::Format;
 use crate::args::release::{
-    DeployFlags, DiffCommand, DryRunMode, GetArgs, GetWhat, HistoryArgs, InstallArgs, ListArgs,
-    RollbackArgs, StatusArgs, TestArgs, UninstallArgs, UpgradeArgs,
+    DeployFlags, DiffCommand, DryRunMode, GetArgs, GetFormat, GetWhat, HistoryArgs, InstallArgs,
+    ListArgs, RollbackArgs, StatusArgs, TestArgs, UninstallArgs, UpgradeArgs, WaitFlags,
 };
+use crate::args::{Format, TableFormat, globals};
 use crate::backend::Backend;
 use crate::output::{Exit, json, out, table};
+
+/// The release namespace of a verb: the global `-n`, else the backend's default.
+fn namespace(backend: &Backend) -> String {
+    backend.namespace(globals().namespace.as_deref())
+}
+
+/// Connects to the backend of the global flags (`output_dir`: the local target's manifests).
+fn connect(output_dir: Option<&std::path::PathBuf>) -> Result<Backend> {
+    globals().target.connect(output_dir)
+}
+
+/// With the local store there is nothing to wait for: `--wait` says so once, on stderr.
+fn note_wait(backend: &Backend, wait: &WaitFlags) {
+    if wait.wait && backend.is_local() {
+        eprintln!(
+            "note: --wait: the local driver applies to no cluster, so there is nothing to wait for"
+        );
+    }
+}
+
+/// A value (a release record, rows) in a data format: JSON, or YAML.
+fn data(value: &serde_json::Value, format: TableFormat) -> Result<()> {
+    match format {
+        TableFormat::Yaml => out(&chartsmith::yaml::to_string(value)),
+        _ => out(&json(value)?),
+    }
+}
 
 fn ansic(t: Option<Timestamp>) -> String {
     t.map(|t| t.strftime("%a %b %e %H:%M:%S %Y").to_string())
@@ -64,11 +93,36 @@ fn status_text(r: &Release) -> String {
     text
 }
 
-fn print_release(r: &Release, format: Format, header: &str) -> Result<()> {
+fn print_release(r: &Release, format: TableFormat, header: &str) -> Result<()> {
     match format {
-        Format::Json => out(&json(&serde_json::to_value(r)?)?),
-        Format::Yaml => out(&format!("{header}{}", status_text(r))),
+        TableFormat::Table => out(&format!("{header}{}", status_text(r))),
+        data_format => data(&serde_json::to_value(r)?, data_format),
     }
+}
+
+/// The release with its notes left out (of the summary).
+fn without_notes(r: &Release) -> Release {
+    Release {
+        info: chartsmith::release::Info {
+            notes: String::new(),
+            ..r.info.clone()
+        },
+        ..r.clone()
+    }
+}
+
+/// What `install` and `upgrade --dry-run` print, as helm does: the summary, the hooks after
+/// `HOOKS:` and the manifest after `MANIFEST:`, then the notes.
+fn dry_run_text(r: &Release) -> String {
+    let mut text = status_text(&without_notes(r));
+    text.push_str("HOOKS:\n");
+    text.push_str(&r.hooks_text());
+    text.push_str("MANIFEST:\n");
+    text.push_str(&r.manifest);
+    if !r.info.notes.is_empty() {
+        text.push_str(&format!("\nNOTES:\n{}\n", r.info.notes.trim_end()));
+    }
+    text
 }
 
 impl DeployFlags {
@@ -87,7 +141,7 @@ impl DeployFlags {
     ) -> Result<DeployOptions> {
         let config = backend.config();
         Ok(DeployOptions {
-            namespace: backend.namespace(self.render.namespace.as_deref()),
+            namespace: namespace(backend),
             install,
             values_mode,
             description: self.description.clone(),
@@ -120,14 +174,18 @@ impl DeployFlags {
         })
     }
 
-    /// The release text of install and upgrade: the status, with the target used.
+    /// The release text of install and upgrade: the status, with the target used (a dry run:
+    /// with the hooks and the manifest).
     fn print(&self, backend: &Backend, release: &Release, header: &str) -> Result<()> {
-        let header = if self.output == Format::Yaml && self.dry_run.is_none() {
-            format!("{header}TARGET: {}\n", backend.describe())
-        } else {
-            header.to_string()
-        };
-        print_release(release, self.output, &header)
+        match (self.output, self.dry_run) {
+            (TableFormat::Table, Some(_)) => out(&format!("{header}{}", dry_run_text(release))),
+            (TableFormat::Table, None) => print_release(
+                release,
+                self.output,
+                &format!("{header}TARGET: {}\n", backend.describe()),
+            ),
+            (format, _) => print_release(release, format, header),
+        }
     }
 }
 
@@ -148,8 +206,9 @@ pub fn run_install(args: InstallArgs) -> Result<()> {
     let d = &args.deploy;
     let chart = d.load_chart()?;
     let values = d.values.to_options().merge()?;
-    let backend = d.target.connect(d.output_dir.as_ref())?;
-    let waiting = crate::progress::Waiting::new(d.output == Format::Json);
+    let backend = connect(d.output_dir.as_ref())?;
+    note_wait(&backend, &d.wait);
+    let waiting = crate::progress::Waiting::new(d.output != TableFormat::Table);
     let report = |p: &chartsmith::cluster::WaitProgress| waiting.report(p);
     let release = action::install(
         &Configuration {
@@ -170,13 +229,14 @@ pub fn run_upgrade(args: UpgradeArgs) -> Result<()> {
     let d = &args.deploy;
     let chart = d.load_chart()?;
     let values = d.values.to_options().merge()?;
-    let backend = d.target.connect(d.output_dir.as_ref())?;
+    let backend = connect(d.output_dir.as_ref())?;
+    note_wait(&backend, &d.wait);
     let mode = values_mode(
         args.reuse_values,
         args.reset_values,
         args.reset_then_reuse_values,
     );
-    let waiting = crate::progress::Waiting::new(d.output == Format::Json);
+    let waiting = crate::progress::Waiting::new(d.output != TableFormat::Table);
     let report = |p: &chartsmith::cluster::WaitProgress| waiting.report(p);
     let release = action::upgrade(
         &Configuration {
@@ -206,8 +266,9 @@ pub fn run_upgrade(args: UpgradeArgs) -> Result<()> {
 
 /// `rollback`.
 pub fn run_rollback(args: RollbackArgs) -> Result<()> {
-    let backend = args.target.connect(args.output_dir.as_ref())?;
-    let namespace = backend.namespace(args.namespace.namespace.as_deref());
+    let backend = connect(args.output_dir.as_ref())?;
+    note_wait(&backend, &args.wait);
+    let namespace = namespace(&backend);
     let options = RollbackOptions {
         dry_run: args.dry_run,
         history_max: args.history_max,
@@ -237,10 +298,11 @@ pub fn run_rollback(args: RollbackArgs) -> Result<()> {
     })
 }
 
-/// `uninstall`.
+/// `uninstall`: each release in turn; the first failure stops.
 pub fn run_uninstall(args: UninstallArgs) -> Result<()> {
-    let backend = args.target.connect(args.output_dir.as_ref())?;
-    let namespace = backend.namespace(args.namespace.namespace.as_deref());
+    let backend = connect(args.output_dir.as_ref())?;
+    note_wait(&backend, &args.wait);
+    let namespace = namespace(&backend);
     let options = UninstallOptions {
         keep_history: args.keep_history,
         description: args.description.clone(),
@@ -248,25 +310,36 @@ pub fn run_uninstall(args: UninstallArgs) -> Result<()> {
         no_hooks: args.no_hooks,
         wait: args.wait.wait(),
     };
-    let waiting = crate::progress::Waiting::deleting(false);
-    let report = |p: &chartsmith::cluster::WaitProgress| waiting.report(p);
-    action::uninstall(
-        &Configuration {
-            progress: Some(&report),
-            ..backend.config()
-        },
-        &namespace,
-        &args.name,
-        &options,
-    )?;
-    drop(waiting);
-    out(&format!("release \"{}\" uninstalled\n", args.name))
+    for name in &args.names {
+        let waiting = crate::progress::Waiting::deleting(false);
+        let report = |p: &chartsmith::cluster::WaitProgress| waiting.report(p);
+        let result = action::uninstall(
+            &Configuration {
+                progress: Some(&report),
+                ..backend.config()
+            },
+            &namespace,
+            name,
+            &options,
+        );
+        drop(waiting);
+        match result {
+            Ok(_) => out(&format!("release \"{name}\" uninstalled\n"))?,
+            Err(ActionError::Storage(StorageError::NotFound { .. })) if args.ignore_not_found => {
+                out(&format!(
+                    "release \"{name}\" not found in namespace {namespace}: nothing to uninstall\n"
+                ))?
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
 }
 
 /// `test`.
 pub fn run_test(args: TestArgs) -> Result<()> {
-    let backend = args.target.connect(None)?;
-    let namespace = backend.namespace(args.namespace.namespace.as_deref());
+    let backend = connect(None)?;
+    let namespace = namespace(&backend);
     let waiting = crate::progress::Waiting::new(false);
     let report = |p: &chartsmith::cluster::WaitProgress| waiting.report(p);
     let outcome = action::test(
@@ -284,13 +357,7 @@ pub fn run_test(args: TestArgs) -> Result<()> {
     )?;
     drop(waiting);
     let mut text = if args.hide_notes {
-        status_text(&chartsmith::release::Release {
-            info: chartsmith::release::Info {
-                notes: String::new(),
-                ..outcome.release.info.clone()
-            },
-            ..outcome.release.clone()
-        })
+        status_text(&without_notes(&outcome.release))
     } else {
         status_text(&outcome.release)
     };
@@ -311,40 +378,48 @@ pub fn run_test(args: TestArgs) -> Result<()> {
 
 /// `list`.
 pub fn run_list(args: ListArgs) -> Result<()> {
-    let backend = args.target.connect(None)?;
-    let namespace =
-        (!args.all_namespaces).then(|| backend.namespace(args.namespace.namespace.as_deref()));
-    let releases = action::list(&backend.config(), namespace.as_deref(), args.all)?;
-    match args.output {
-        Format::Json => {
-            let rows: Vec<_> = releases
+    let filter = args
+        .filter
+        .as_deref()
+        .map(regex::Regex::new)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--filter: {e}"))?;
+    let backend = connect(None)?;
+    let namespace = (!args.all_namespaces).then(|| namespace(&backend));
+    let mut releases = action::list(&backend.config(), namespace.as_deref(), args.all)?;
+    if let Some(filter) = &filter {
+        releases.retain(|r| filter.is_match(&r.name));
+    }
+    if args.short {
+        return match args.output {
+            TableFormat::Table => out(&releases
                 .iter()
-                .map(|r| {
-                    serde_json::json!({
-                        "name": r.name, "namespace": r.namespace,
-                        "revision": r.version.to_string(),
-                        "updated": go_time(r.info.last_deployed),
-                        "status": r.info.status, "chart": r.chart.full_name(),
-                        "app_version": app_version(r),
-                    })
-                })
-                .collect();
-            out(&json(&serde_json::Value::Array(rows))?)
-        }
-        Format::Yaml => {
-            let mut rows = vec![
-                [
-                    "NAME",
-                    "NAMESPACE",
-                    "REVISION",
-                    "UPDATED",
-                    "STATUS",
-                    "CHART",
-                    "APP VERSION",
-                ]
-                .map(String::from)
-                .to_vec(),
-            ];
+                .map(|r| format!("{}\n", r.name))
+                .collect::<String>()),
+            format => data(
+                &serde_json::Value::Array(releases.iter().map(|r| r.name.clone().into()).collect()),
+                format,
+            ),
+        };
+    }
+    match args.output {
+        TableFormat::Table => {
+            let mut rows = Vec::new();
+            if !args.no_headers {
+                rows.push(
+                    [
+                        "NAME",
+                        "NAMESPACE",
+                        "REVISION",
+                        "UPDATED",
+                        "STATUS",
+                        "CHART",
+                        "APP VERSION",
+                    ]
+                    .map(String::from)
+                    .to_vec(),
+                );
+            }
             for r in &releases {
                 rows.push(vec![
                     r.name.clone(),
@@ -358,30 +433,31 @@ pub fn run_list(args: ListArgs) -> Result<()> {
             }
             out(&table(&rows))
         }
+        format => {
+            let rows: Vec<_> = releases
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "name": r.name, "namespace": r.namespace,
+                        "revision": r.version.to_string(),
+                        "updated": go_time(r.info.last_deployed),
+                        "status": r.info.status, "chart": r.chart.full_name(),
+                        "app_version": app_version(r),
+                    })
+                })
+                .collect();
+            data(&serde_json::Value::Array(rows), format)
+        }
     }
 }
 
 /// `history`.
 pub fn run_history(args: HistoryArgs) -> Result<()> {
-    let backend = args.target.connect(None)?;
-    let namespace = backend.namespace(args.namespace.namespace.as_deref());
+    let backend = connect(None)?;
+    let namespace = namespace(&backend);
     let history = action::history(&backend.config(), &namespace, &args.name, args.max)?;
     match args.output {
-        Format::Json => {
-            let rows: Vec<_> = history
-                .iter()
-                .map(|r| {
-                    serde_json::json!({
-                        "revision": r.version,
-                        "updated": r.info.last_deployed.map(|t| t.to_string()),
-                        "status": r.info.status, "chart": r.chart.full_name(),
-                        "app_version": app_version(r), "description": r.info.description,
-                    })
-                })
-                .collect();
-            out(&json(&serde_json::Value::Array(rows))?)
-        }
-        Format::Yaml => {
+        TableFormat::Table => {
             let mut rows = vec![
                 [
                     "REVISION",
@@ -406,21 +482,108 @@ pub fn run_history(args: HistoryArgs) -> Result<()> {
             }
             out(&table(&rows))
         }
+        format => {
+            let rows: Vec<_> = history
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "revision": r.version,
+                        "updated": r.info.last_deployed.map(|t| t.to_string()),
+                        "status": r.info.status, "chart": r.chart.full_name(),
+                        "app_version": app_version(r), "description": r.info.description,
+                    })
+                })
+                .collect();
+            data(&serde_json::Value::Array(rows), format)
+        }
     }
 }
 
 /// `status`.
 pub fn run_status(args: StatusArgs) -> Result<()> {
-    let backend = args.target.connect(None)?;
-    let namespace = backend.namespace(args.namespace.namespace.as_deref());
+    let backend = connect(None)?;
+    let namespace = namespace(&backend);
     let release = action::get(&backend.config(), &namespace, &args.name, args.revision)?;
-    print_release(&release, args.output, "")
+    match args.output {
+        TableFormat::Table => print_release(&release, args.output, ""),
+        format => {
+            // As helm's: the record without its chart (`get all -o json` has the whole record).
+            let mut record = serde_json::to_value(&release)?;
+            if let Some(object) = record.as_object_mut() {
+                object.remove("chart");
+            }
+            data(&record, format)
+        }
+    }
+}
+
+/// Helm 4's `get metadata`: the release's and its chart's identity, as JSON object.
+fn metadata(r: &Release) -> serde_json::Value {
+    let m = &r.chart.metadata;
+    let mut object = serde_json::Map::new();
+    object.insert("name".into(), r.name.clone().into());
+    object.insert("chart".into(), m.name.clone().into());
+    object.insert("version".into(), m.version.to_string().into());
+    object.insert("appVersion".into(), app_version(r).into());
+    if !m.annotations.is_empty() {
+        object.insert(
+            "annotations".into(),
+            serde_json::to_value(&m.annotations).unwrap_or_default(),
+        );
+    }
+    if !m.dependencies.is_empty() {
+        object.insert(
+            "dependencies".into(),
+            serde_json::to_value(&m.dependencies).unwrap_or_default(),
+        );
+    }
+    object.insert("namespace".into(), r.namespace.clone().into());
+    object.insert("revision".into(), r.version.into());
+    object.insert("status".into(), r.info.status.to_string().into());
+    object.insert(
+        "deployedAt".into(),
+        r.info
+            .last_deployed
+            .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+            .unwrap_or_default()
+            .into(),
+    );
+    serde_json::Value::Object(object)
+}
+
+/// `get metadata`'s table: helm's `KEY: value` lines.
+fn metadata_text(r: &Release) -> String {
+    let m = &r.chart.metadata;
+    let annotations = m
+        .annotations
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let dependencies = m
+        .dependencies
+        .iter()
+        .map(|d| d.name.clone())
+        .collect::<Vec<_>>()
+        .join(",");
+    let value = metadata(r);
+    format!(
+        "NAME: {}\nCHART: {}\nVERSION: {}\nAPP_VERSION: {}\nANNOTATIONS: {annotations}\nLABELS: \nDEPENDENCIES: {dependencies}\nNAMESPACE: {}\nREVISION: {}\nSTATUS: {}\nDEPLOYED_AT: {}\n",
+        r.name,
+        m.name,
+        m.version,
+        app_version(r),
+        r.namespace,
+        r.version,
+        r.info.status,
+        value["deployedAt"].as_str().unwrap_or_default(),
+    )
 }
 
 /// `get`.
 pub fn run_get(args: GetArgs) -> Result<()> {
-    let backend = args.target.connect(None)?;
-    let namespace = backend.namespace(args.namespace.namespace.as_deref());
+    let backend = connect(None)?;
+    let namespace = namespace(&backend);
     let r = action::get(&backend.config(), &namespace, &args.name, args.revision)?;
     let values = || {
         serde_json::Value::Object(if args.all {
@@ -429,24 +592,29 @@ pub fn run_get(args: GetArgs) -> Result<()> {
             r.config.clone()
         })
     };
+    let json_output = args.output == Some(GetFormat::Json);
     let values_text = |with_header: bool| -> Result<String> {
         let header = if args.all {
             "COMPUTED VALUES:\n"
         } else {
             "USER-SUPPLIED VALUES:\n"
         };
-        let body = match args.output {
-            Format::Json => json(&values())?,
-            Format::Yaml => match values() {
+        let body = if json_output {
+            json(&values())?
+        } else {
+            match values() {
                 serde_json::Value::Object(m) if m.is_empty() => "null\n".to_string(),
                 v => chartsmith::yaml::to_string(&v),
-            },
+            }
         };
-        Ok(if with_header && args.output == Format::Yaml {
-            format!("{header}{body}")
-        } else {
-            body
-        })
+        // As helm: the header only in the default (table) form.
+        Ok(
+            if with_header && args.output.is_none_or(|f| f == GetFormat::Table) {
+                format!("{header}{body}")
+            } else {
+                body
+            },
+        )
     };
     match args.what {
         // Helm prints the manifest with a line feed after it.
@@ -458,7 +626,12 @@ pub fn run_get(args: GetArgs) -> Result<()> {
             format!("NOTES:\n{}\n", r.info.notes.trim_end())
         }),
         GetWhat::Hooks => out(&r.hooks_text()),
-        GetWhat::All if args.output == Format::Json => out(&json(&serde_json::to_value(&r)?)?),
+        GetWhat::Metadata => match args.output {
+            None | Some(GetFormat::Table) => out(&metadata_text(&r)),
+            Some(GetFormat::Json) => data(&metadata(&r), TableFormat::Json),
+            Some(GetFormat::Yaml) => data(&metadata(&r), TableFormat::Yaml),
+        },
+        GetWhat::All if json_output => out(&json(&serde_json::to_value(&r)?)?),
         GetWhat::All => {
             let mut text = status_text(&r);
             text.push_str(&values_text(true)?);
@@ -478,7 +651,7 @@ pub fn run_diff(command: DiffCommand) -> Result<()> {
             let d = &args.deploy;
             let chart = d.load_chart()?;
             let values = d.values.to_options().merge()?;
-            let backend = d.target.connect(None)?;
+            let backend = connect(None)?;
             let options = d.options(
                 &backend,
                 false,
@@ -496,11 +669,16 @@ pub fn run_diff(command: DiffCommand) -> Result<()> {
                 &options,
                 args.diff.show_secrets,
             )?;
-            (changes, &args.diff, d.output)
+            let format = if d.output == TableFormat::Table {
+                Format::Yaml
+            } else {
+                Format::Json
+            };
+            (changes, &args.diff, format)
         }
         DiffCommand::Rollback(args) => {
-            let backend = args.target.connect(None)?;
-            let namespace = backend.namespace(args.namespace.namespace.as_deref());
+            let backend = connect(None)?;
+            let namespace = namespace(&backend);
             let changes = action::diff_rollback(
                 &backend.config(),
                 &namespace,

@@ -5,8 +5,10 @@
 //! only the library (to map flags to its options), never the code that runs the verbs.
 
 pub mod release;
+pub mod usage;
 
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use chartsmith::values::ValueOptions;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -15,9 +17,84 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "chartsmith", version, about, long_about = None, propagate_version = true)]
 pub struct Cli {
+    /// The flags every verb accepts.
+    #[command(flatten)]
+    pub global: GlobalFlags,
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Helm's global flags, accepted before or after any verb; a verb with no use for one ignores
+/// it, as Helm does.
+#[derive(Debug, Clone, Args, Default)]
+#[command(next_help_heading = "Global options")]
+pub struct GlobalFlags {
+    /// The namespace (default: the kubeconfig context's with a cluster driver, else `default`).
+    #[arg(
+        short = 'n',
+        long = "namespace",
+        value_name = "NS",
+        env = "CHARTSMITH_NAMESPACE",
+        global = true
+    )]
+    pub namespace: Option<String>,
+    /// Print diagnostic detail on standard error: the target and driver used, every cause of
+    /// an error.
+    #[arg(long = "debug", env = "CHARTSMITH_DEBUG", global = true)]
+    pub debug: bool,
+    /// The repositories file (default: `CONFIG_DIR/repositories.yaml`).
+    #[arg(
+        long = "repository-config",
+        value_name = "FILE",
+        env = "CHARTSMITH_REPOSITORY_CONFIG",
+        global = true
+    )]
+    pub repository_config: Option<PathBuf>,
+    /// The directory of the cached repository indexes (default: `CACHE_DIR/repository`).
+    #[arg(
+        long = "repository-cache",
+        value_name = "DIR",
+        env = "CHARTSMITH_REPOSITORY_CACHE",
+        global = true
+    )]
+    pub repository_cache: Option<PathBuf>,
+    /// The registry credentials file (default: `CONFIG_DIR/registry/config.json`).
+    #[arg(
+        long = "registry-config",
+        value_name = "FILE",
+        env = "CHARTSMITH_REGISTRY_CONFIG",
+        global = true
+    )]
+    pub registry_config: Option<PathBuf>,
+    /// Where releases live.
+    #[command(flatten)]
+    pub target: release::TargetFlags,
+}
+
+static GLOBALS: OnceLock<GlobalFlags> = OnceLock::new();
+
+impl GlobalFlags {
+    /// Makes these the flags [`globals`] returns; called once, before a verb runs.
+    pub fn install(self) {
+        let _ = GLOBALS.set(self);
+    }
+
+    /// The repository settings of the environment with the `--repository-*` and
+    /// `--registry-config` flags.
+    pub fn repo_settings(&self) -> chartsmith::repo::RepoSettings {
+        chartsmith::repo::RepoSettings {
+            repository_config: self.repository_config.clone(),
+            repository_cache: self.repository_cache.clone(),
+            registry_config: self.registry_config.clone(),
+            ..chartsmith::repo::RepoSettings::from_env()
+        }
+    }
+}
+
+/// The global flags of this run (the defaults before [`GlobalFlags::install`]).
+pub fn globals() -> &'static GlobalFlags {
+    GLOBALS.get_or_init(GlobalFlags::default)
 }
 
 /// The verbs.
@@ -30,7 +107,7 @@ pub enum Command {
     #[command(disable_version_flag = true)]
     Values(ValuesArgs),
     /// Show information about a chart.
-    #[command(disable_version_flag = true)]
+    #[command(disable_version_flag = true, visible_alias = "inspect")]
     Show(ShowArgs),
     /// Create a new chart directory with a starter chart.
     Create(CreateArgs),
@@ -41,11 +118,11 @@ pub enum Command {
     #[command(subcommand)]
     Repo(RepoCommand),
     /// Manage a chart's dependencies (list, update, build from Chart.lock).
-    #[command(subcommand)]
+    #[command(subcommand, visible_alias = "dep")]
     Dependency(DependencyCommand),
-    /// Download a chart from a repository (`REPO/CHART`) or an OCI registry (`oci://…`),
-    /// verifying its digest.
-    #[command(disable_version_flag = true)]
+    /// Download a chart from a repository (`REPO/CHART`), an OCI registry (`oci://…`) or a URL
+    /// (`https://…/NAME-VERSION.tgz`), checking it before anything is written.
+    #[command(disable_version_flag = true, visible_alias = "fetch")]
     Pull(PullArgs),
     /// Upload a chart archive to an OCI registry (`oci://HOST/PATH`).
     Push(PushArgs),
@@ -63,13 +140,16 @@ pub enum Command {
     Upgrade(release::UpgradeArgs),
     /// Roll a release back to an earlier revision.
     Rollback(release::RollbackArgs),
-    /// Uninstall a release.
+    /// Uninstall releases.
+    #[command(visible_aliases = ["un", "delete"])]
     Uninstall(release::UninstallArgs),
     /// Run a release's tests (its `helm.sh/hook: test` Pods and Jobs).
     Test(release::TestArgs),
     /// List releases.
+    #[command(visible_alias = "ls")]
     List(release::ListArgs),
     /// Show a release's revisions.
+    #[command(visible_alias = "hist")]
     History(release::HistoryArgs),
     /// Show a release's status.
     Status(release::StatusArgs),
@@ -78,6 +158,71 @@ pub enum Command {
     /// Show what an upgrade or rollback would change, resource by resource.
     #[command(subcommand, disable_version_flag = true)]
     Diff(release::DiffCommand),
+    /// Print chartsmith's version.
+    #[command(disable_version_flag = true)]
+    Version(VersionArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell).
+    #[command(disable_version_flag = true)]
+    Completion(CompletionArgs),
+    /// Print chartsmith's settings: state directory, driver, repository and registry files,
+    /// kubeconfig.
+    #[command(disable_version_flag = true)]
+    Env(EnvArgs),
+}
+
+/// `chartsmith version`.
+#[derive(Debug, Args)]
+pub struct VersionArgs {
+    /// Print only the version number.
+    #[arg(long = "short")]
+    pub short: bool,
+    /// Output format: Helm's `version.BuildInfo{…}` line (`table`), JSON or YAML.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t)]
+    pub output: TableFormat,
+}
+
+/// The shells `completion` writes scripts for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    /// Bash.
+    Bash,
+    /// Zsh.
+    Zsh,
+    /// Fish.
+    Fish,
+    /// PowerShell.
+    Powershell,
+}
+
+/// `chartsmith completion`.
+#[derive(Debug, Args)]
+pub struct CompletionArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+/// `chartsmith env`.
+#[derive(Debug, Args)]
+pub struct EnvArgs {
+    /// Print only this setting's value (`CHARTSMITH_STATE_DIR`).
+    pub name: Option<String>,
+    /// Output format: `NAME="value"` lines (`table`), JSON or YAML.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t)]
+    pub output: TableFormat,
+}
+
+/// Output formats of the verbs that print a table or a summary by default (Helm's
+/// `table|json|yaml`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum TableFormat {
+    /// The text form: a table, or a summary.
+    #[default]
+    Table,
+    /// JSON, for machines.
+    Json,
+    /// YAML.
+    Yaml,
 }
 
 /// How OCI registries are reached, shared by every verb that may talk to one.
@@ -126,12 +271,12 @@ impl TlsFlags {
 }
 
 impl RemoteFlags {
-    /// The repository settings of the environment with these flags.
+    /// The repository settings of the environment and the global flags with these flags.
     pub fn settings(&self) -> chartsmith::repo::RepoSettings {
         chartsmith::repo::RepoSettings {
             plain_http: self.plain_http,
             tls: self.tls.options(),
-            ..chartsmith::repo::RepoSettings::from_env()
+            ..globals().repo_settings()
         }
     }
 }
@@ -210,13 +355,10 @@ impl ValueFlags {
     }
 }
 
-/// The flags that shape rendering, shared by `template` and the release verbs.
+/// The flags that shape rendering, shared by `template` and the release verbs (the release
+/// namespace is the global `-n`).
 #[derive(Debug, Clone, Args)]
 pub struct RenderFlags {
-    /// Namespace of the release (default: the kubeconfig context's with a cluster driver, else
-    /// `default`).
-    #[arg(short = 'n', long = "namespace", value_name = "NS")]
-    pub namespace: Option<String>,
     /// Kubernetes version for `Capabilities.KubeVersion` (default v1.35.0).
     #[arg(long = "kube-version", value_name = "VERSION")]
     pub kube_version: Option<String>,
@@ -244,9 +386,10 @@ impl RenderFlags {
         Ok(chartsmith::template::TemplateOptions {
             release: chartsmith::engine::Release {
                 name: name.to_string(),
-                namespace: self
+                namespace: globals()
                     .namespace
                     .clone()
+                    .filter(|n| !n.is_empty())
                     .unwrap_or_else(|| "default".to_string()),
                 ..Default::default()
             },
@@ -400,8 +543,10 @@ pub enum RepoCommand {
     /// List the chart repositories.
     List,
     /// Refresh the cached indexes of the repositories (all, or those named).
+    #[command(visible_alias = "up")]
     Update(RepoUpdateArgs),
-    /// Remove a chart repository.
+    /// Remove chart repositories.
+    #[command(visible_alias = "rm")]
     Remove(RepoRemoveArgs),
 }
 
@@ -445,8 +590,9 @@ pub struct RepoUpdateArgs {
 /// `chartsmith repo remove`.
 #[derive(Debug, Args)]
 pub struct RepoRemoveArgs {
-    /// The repository's name.
-    pub name: String,
+    /// The repositories' names.
+    #[arg(required = true, value_name = "NAME")]
+    pub names: Vec<String>,
 }
 
 /// `chartsmith dependency`.
@@ -455,6 +601,7 @@ pub enum DependencyCommand {
     /// List the dependencies of Chart.yaml and whether charts/ satisfies them.
     List(DependencyArgs),
     /// Resolve the version ranges, vendor the archives into charts/ and write Chart.lock.
+    #[command(visible_alias = "up")]
     Update(DependencyArgs),
     /// Vendor exactly the versions Chart.lock pins into charts/.
     Build(DependencyArgs),
@@ -474,7 +621,8 @@ pub struct DependencyArgs {
 /// `chartsmith pull`.
 #[derive(Debug, Args)]
 pub struct PullArgs {
-    /// The chart, as `REPO/CHART` or `oci://HOST/PATH/NAME[:TAG|@DIGEST]`.
+    /// The chart, as `REPO/CHART`, `oci://HOST/PATH/NAME[:TAG|@DIGEST]` or the URL of a chart
+    /// archive (`https://HOST/PATH/NAME-VERSION.tgz`).
     pub chart: String,
     /// How OCI registries are reached.
     #[command(flatten)]

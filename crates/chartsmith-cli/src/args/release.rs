@@ -6,16 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use super::{ChartSource, Format, RenderFlags, ValueFlags};
-
-/// `-n/--namespace` of the release verbs that take no chart.
-#[derive(Debug, Clone, Args)]
-pub struct NamespaceFlag {
-    /// The release namespace (default: the kubeconfig context's with a cluster driver, else
-    /// `default`).
-    #[arg(short = 'n', long = "namespace", value_name = "NS")]
-    pub namespace: Option<String>,
-}
+use super::{ChartSource, Format, RenderFlags, TableFormat, ValueFlags};
 
 /// `--dry-run[=client|server]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -143,12 +134,10 @@ pub struct DeployFlags {
     /// Write the manifests here instead of the state directory's `releases/NS/NAME/manifests/`.
     #[arg(long = "output-dir", value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
-    /// Output format.
+    /// Output format: the status summary (`table`; with `--dry-run` also the hooks and the
+    /// manifest), or the release record as JSON or YAML.
     #[arg(short = 'o', long = "output", value_enum, default_value_t)]
-    pub output: Format,
-    /// Where releases live.
-    #[command(flatten)]
-    pub target: TargetFlags,
+    pub output: TableFormat,
 }
 
 /// `chartsmith install`.
@@ -217,19 +206,17 @@ pub struct RollbackArgs {
     /// Write the manifests here instead of the state directory.
     #[arg(long = "output-dir", value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
-    /// The release namespace.
-    #[command(flatten)]
-    pub namespace: NamespaceFlag,
-    /// Where releases live.
-    #[command(flatten)]
-    pub target: TargetFlags,
 }
 
 /// `chartsmith uninstall`.
 #[derive(Debug, Args)]
 pub struct UninstallArgs {
-    /// The release.
-    pub name: String,
+    /// The releases.
+    #[arg(required = true, value_name = "NAME")]
+    pub names: Vec<String>,
+    /// A release that does not exist is not an error.
+    #[arg(long = "ignore-not-found")]
+    pub ignore_not_found: bool,
     /// Keep the release's records, marked uninstalled.
     #[arg(long = "keep-history")]
     pub keep_history: bool,
@@ -245,12 +232,6 @@ pub struct UninstallArgs {
     /// The directory the manifests were written to, if not the state directory.
     #[arg(long = "output-dir", value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
-    /// The release namespace.
-    #[command(flatten)]
-    pub namespace: NamespaceFlag,
-    /// Where releases live.
-    #[command(flatten)]
-    pub target: TargetFlags,
 }
 
 /// `chartsmith test`.
@@ -270,12 +251,6 @@ pub struct TestArgs {
     /// Run only the tests named (`name=NAME`), or skip them (`!name=NAME`); repeatable.
     #[arg(long = "filter", value_name = "name=NAME")]
     pub filter: Vec<String>,
-    /// The release namespace.
-    #[command(flatten)]
-    pub namespace: NamespaceFlag,
-    /// Where releases live.
-    #[command(flatten)]
-    pub target: TargetFlags,
 }
 
 /// `chartsmith list`.
@@ -287,15 +262,19 @@ pub struct ListArgs {
     /// List the releases of every namespace.
     #[arg(short = 'A', long = "all-namespaces")]
     pub all_namespaces: bool,
-    /// Output format (`yaml` prints a table).
+    /// Only releases whose name matches this regular expression (anywhere in the name: anchor
+    /// it with `^…$`).
+    #[arg(short = 'f', long = "filter", value_name = "REGEX")]
+    pub filter: Option<String>,
+    /// Print only the release names.
+    #[arg(short = 'q', long = "short")]
+    pub short: bool,
+    /// Leave out the table's header line.
+    #[arg(long = "no-headers")]
+    pub no_headers: bool,
+    /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value_t)]
-    pub output: Format,
-    /// The release namespace.
-    #[command(flatten)]
-    pub namespace: NamespaceFlag,
-    /// Where releases live.
-    #[command(flatten)]
-    pub target: TargetFlags,
+    pub output: TableFormat,
 }
 
 /// `chartsmith history`.
@@ -306,15 +285,9 @@ pub struct HistoryArgs {
     /// Show at most N revisions.
     #[arg(long = "max", default_value_t = 256)]
     pub max: usize,
-    /// Output format (`yaml` prints a table).
+    /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value_t)]
-    pub output: Format,
-    /// The release namespace.
-    #[command(flatten)]
-    pub namespace: NamespaceFlag,
-    /// Where releases live.
-    #[command(flatten)]
-    pub target: TargetFlags,
+    pub output: TableFormat,
 }
 
 /// `chartsmith status`.
@@ -325,15 +298,9 @@ pub struct StatusArgs {
     /// The revision (default: the latest).
     #[arg(long = "revision")]
     pub revision: Option<u64>,
-    /// Output format (`yaml` prints a summary; `json` the release record).
+    /// Output format: the summary (`table`), or the release record as JSON or YAML.
     #[arg(short = 'o', long = "output", value_enum, default_value_t)]
-    pub output: Format,
-    /// The release namespace.
-    #[command(flatten)]
-    pub namespace: NamespaceFlag,
-    /// Where releases live.
-    #[command(flatten)]
-    pub target: TargetFlags,
+    pub output: TableFormat,
 }
 
 /// What `get` prints.
@@ -347,8 +314,21 @@ pub enum GetWhat {
     Notes,
     /// The hooks.
     Hooks,
+    /// Release and chart metadata (Helm 4's `get metadata`).
+    Metadata,
     /// Everything.
     All,
+}
+
+/// Output formats of `get`: `values` prints YAML by default, `metadata` a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GetFormat {
+    /// The text form (`metadata`; YAML for `values`).
+    Table,
+    /// JSON.
+    Json,
+    /// YAML.
+    Yaml,
 }
 
 /// `chartsmith get`.
@@ -363,17 +343,11 @@ pub struct GetArgs {
     #[arg(long = "revision")]
     pub revision: Option<u64>,
     /// `get values`: all computed values, not only the user-supplied ones.
-    #[arg(long = "all")]
+    #[arg(short = 'a', long = "all")]
     pub all: bool,
-    /// Output format (for `values`; `json` prints the whole record for `all`).
-    #[arg(short = 'o', long = "output", value_enum, default_value_t)]
-    pub output: Format,
-    /// The release namespace.
-    #[command(flatten)]
-    pub namespace: NamespaceFlag,
-    /// Where releases live.
-    #[command(flatten)]
-    pub target: TargetFlags,
+    /// Output format (for `values` and `metadata`; `json` prints the whole record for `all`).
+    #[arg(short = 'o', long = "output", value_enum)]
+    pub output: Option<GetFormat>,
 }
 
 /// `chartsmith diff`.
@@ -429,18 +403,13 @@ pub struct DiffRollbackArgs {
     /// Output format (`yaml` prints unified diffs).
     #[arg(short = 'o', long = "output", value_enum, default_value_t)]
     pub output: Format,
-    /// The release namespace.
-    #[command(flatten)]
-    pub namespace: NamespaceFlag,
-    /// Where releases live.
-    #[command(flatten)]
-    pub target: TargetFlags,
 }
 
 /// The release drivers, by Helm's names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum DriverKind {
     /// The embedded store: a state directory, no cluster.
+    #[default]
     Local,
     /// Helm's Secrets in the release namespace of the kubeconfig's cluster.
     #[value(alias = "secrets")]
@@ -450,8 +419,8 @@ pub enum DriverKind {
     Configmap,
 }
 
-/// Where releases live: the driver, the state directory or the cluster.
-#[derive(Debug, Clone, Args)]
+/// Where releases live: the driver, the state directory or the cluster (global flags).
+#[derive(Debug, Clone, Args, Default)]
 pub struct TargetFlags {
     /// Where releases are recorded: `local` (the state directory; no cluster), `secret` or
     /// `configmap` (the kubeconfig's cluster, as Helm records them).
@@ -471,6 +440,11 @@ pub struct TargetFlags {
     #[arg(long = "kubeconfig", value_name = "FILE", global = true)]
     pub kubeconfig: Option<PathBuf>,
     /// The kubeconfig context (default: its current context).
-    #[arg(long = "kube-context", value_name = "NAME", global = true)]
+    #[arg(
+        long = "kube-context",
+        value_name = "NAME",
+        env = "CHARTSMITH_KUBECONTEXT",
+        global = true
+    )]
     pub kube_context: Option<String>,
 }

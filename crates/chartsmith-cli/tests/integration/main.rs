@@ -7,6 +7,7 @@ mod file_schemas;
 mod function_pairs;
 mod golden;
 mod helm_conformance;
+mod helm_habits;
 mod interop;
 mod lint;
 mod oci;

@@ -74,7 +74,7 @@ pub enum PackageError {
     },
     /// A dependency declared in `Chart.yaml` is not vendored under `charts/`.
     #[error(
-        "{chart}: dependency `{dependency}` is declared in Chart.yaml but missing in the charts/ directory (vendor it first)"
+        "{chart}: dependency `{dependency}` is declared in Chart.yaml but missing in the charts/ directory (vendor it first: `chartsmith dependency build {chart}`, or package with `chartsmith package -u`)"
     )]
     MissingDependency {
         /// The chart directory.

@@ -591,6 +591,7 @@ mod tests {
             cache_dir: dir.join("cache"),
             plain_http: false,
             tls: Default::default(),
+            ..Default::default()
         }
     }
 

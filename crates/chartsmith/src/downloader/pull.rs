@@ -136,8 +136,8 @@ pub struct Pulled {
     pub digest: String,
 }
 
-/// `pull REPO/CHART` or `pull oci://…`: writes the verified archive into `destination` (or,
-/// with `untar`, unpacks it there as `CHART/`).
+/// `pull REPO/CHART`, `pull oci://…` or `pull https://…/NAME-VERSION.tgz`: writes the verified
+/// archive into `destination` (or, with `untar`, unpacks it there as `CHART/`).
 pub fn pull(
     settings: &RepoSettings,
     reference: &str,
@@ -240,6 +240,16 @@ fn fetch_any(
         let f = crate::registry::fetch_chart(settings, reference, range)?;
         return Ok((f.file_name, f.bytes, f.digest));
     }
+    if reference.starts_with("https://") || reference.starts_with("http://") {
+        // A chart archive by URL (Helm's `pull URL`): no index digest to check it against, so
+        // it is loaded as hostile input, with every check of the loader, before anything is
+        // written; it is named after the chart it holds, not after the URL.
+        let bytes = get(reference, MAX_ARCHIVE_BYTES, None, &settings.tls)?;
+        let chart = loader::load_archive(&bytes, reference, &LoadOptions::default())?;
+        let file_name = format!("{}-{}.tgz", chart.name(), chart.metadata.version);
+        let digest = digest_of(&bytes);
+        return Ok((file_name, bytes, digest));
+    }
     let (file_name, bytes) = fetch_chart(settings, reference, range)?;
     let digest = digest_of(&bytes);
     Ok((file_name, bytes, digest))
@@ -303,6 +313,7 @@ mod tests {
             cache_dir: dir.join("cache"),
             plain_http: false,
             tls: TlsOptions::default(),
+            ..Default::default()
         }
     }
 

@@ -67,9 +67,9 @@ impl std::fmt::Debug for Credentials {
 }
 
 impl RegistryConfig {
-    /// The file: `CONFIG_DIR/registry/config.json`.
+    /// The file: `CONFIG_DIR/registry/config.json`, or the settings' `registry_config`.
     pub fn path(settings: &RepoSettings) -> PathBuf {
-        settings.config_dir.join("registry").join("config.json")
+        settings.registry_config_file()
     }
 
     /// Reads the file (missing: no credentials).
@@ -129,6 +129,7 @@ mod tests {
             cache_dir: dir.path().join("k"),
             plain_http: false,
             tls: Default::default(),
+            ..Default::default()
         };
         let mut config = RegistryConfig::load(&settings).unwrap();
         let creds = Credentials {

@@ -23,7 +23,7 @@ use crate::util::fs::IoError;
 use crate::util::fs::{WriteOptions, write_atomic_creating_dirs};
 
 /// Where the repositories file and the caches live.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RepoSettings {
     /// Holds `repositories.yaml`.
     pub config_dir: PathBuf,
@@ -34,6 +34,15 @@ pub struct RepoSettings {
     pub plain_http: bool,
     /// How OCI registries' certificates are checked (`--ca-file`, `--insecure-skip-tls-verify`).
     pub tls: TlsOptions,
+    /// The repositories file, instead of `CONFIG_DIR/repositories.yaml` (Helm's
+    /// `--repository-config`).
+    pub repository_config: Option<PathBuf>,
+    /// The directory of the cached indexes, instead of `CACHE_DIR/repository` (Helm's
+    /// `--repository-cache`).
+    pub repository_cache: Option<PathBuf>,
+    /// The registry credentials file, instead of `CONFIG_DIR/registry/config.json` (Helm's
+    /// `--registry-config`).
+    pub registry_config: Option<PathBuf>,
 }
 
 impl RepoSettings {
@@ -59,19 +68,36 @@ impl RepoSettings {
             }),
             plain_http: false,
             tls: TlsOptions::default(),
+            repository_config: None,
+            repository_cache: None,
+            registry_config: None,
         }
     }
 
     /// The repositories file.
     pub fn repositories_file(&self) -> PathBuf {
-        self.config_dir.join("repositories.yaml")
+        self.repository_config
+            .clone()
+            .unwrap_or_else(|| self.config_dir.join("repositories.yaml"))
+    }
+
+    /// The directory of the cached indexes.
+    pub fn index_dir(&self) -> PathBuf {
+        self.repository_cache
+            .clone()
+            .unwrap_or_else(|| self.cache_dir.join("repository"))
     }
 
     /// The cached index of a repository.
     pub fn index_file(&self, name: &str) -> PathBuf {
-        self.cache_dir
-            .join("repository")
-            .join(format!("{name}-index.yaml"))
+        self.index_dir().join(format!("{name}-index.yaml"))
+    }
+
+    /// The registry credentials file (Docker's `config.json`).
+    pub fn registry_config_file(&self) -> PathBuf {
+        self.registry_config
+            .clone()
+            .unwrap_or_else(|| self.config_dir.join("registry").join("config.json"))
     }
 }
 

@@ -263,48 +263,100 @@ impl Driver for LocalDriver {
 
     fn lock(&self, namespace: &str, name: &str, operation: &str) -> Result<Lock> {
         let dir = self.checked_dir(namespace, name)?;
-        fs::create_dir_all(&dir).map_err(io(&dir))?;
         let path = dir.join(".lock");
-        let mut file = fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(io(&path))?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => {
-                // The holder writes its operation right after locking: give it a moment.
-                let mut holder = String::new();
-                for _ in 0..50 {
-                    holder.clear();
-                    let _ = file.rewind();
-                    let _ = file.read_to_string(&mut holder);
-                    if !holder.trim().is_empty() {
-                        break;
-                    }
-                    std::thread::sleep(std::time::Duration::from_millis(2));
-                }
-                let holder = holder.trim();
-                return Err(StorageError::Locked {
-                    name: name.to_string(),
-                    operation: if holder.is_empty() {
-                        "unknown".to_string()
-                    } else {
-                        holder.to_string()
-                    },
-                });
+        // A holder that finds no records when it lets go removes the lock file (and the empty
+        // release directory): a lock taken here may be on a file that was just removed, so it
+        // is taken again until it is held on the file the path names.
+        let mut attempts = 0;
+        let mut file = loop {
+            attempts += 1;
+            fs::create_dir_all(&dir).map_err(io(&dir))?;
+            let file = match fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path)
+            {
+                Ok(file) => file,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && attempts < 5 => continue,
+                Err(e) => return Err(io(&path)(e)),
+            };
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(fs::TryLockError::WouldBlock) => return Err(locked(name, file)),
+                Err(fs::TryLockError::Error(e)) => return Err(io(&path)(e)),
             }
-            Err(fs::TryLockError::Error(e)) => return Err(io(&path)(e)),
-        }
+            if attempts >= 5 || same_file(&file, &path) {
+                break file;
+            }
+        };
         // Record what holds the lock, for the message another process shows.
         let _ = file.set_len(0);
         let _ = file.rewind();
         let _ = file.write_all(operation.as_bytes());
         let _ = file.flush();
         // The OS releases the lock when the file is closed.
-        Ok(Lock::new(file))
+        Ok(Lock::new(LockFile { file, dir, path }))
+    }
+}
+
+/// The error for a lock another process holds, naming its operation.
+fn locked(name: &str, mut file: fs::File) -> StorageError {
+    // The holder writes its operation right after locking: give it a moment.
+    let mut holder = String::new();
+    for _ in 0..50 {
+        holder.clear();
+        let _ = file.rewind();
+        let _ = file.read_to_string(&mut holder);
+        if !holder.trim().is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let holder = holder.trim();
+    StorageError::Locked {
+        name: name.to_string(),
+        operation: if holder.is_empty() {
+            "unknown".to_string()
+        } else {
+            holder.to_string()
+        },
+    }
+}
+
+/// Whether `path` still names the open `file`.
+#[cfg(unix)]
+fn same_file(file: &fs::File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &fs::File, path: &Path) -> bool {
+    path.exists()
+}
+
+/// A held `.lock` file. Released with no records left in the release directory (an operation
+/// on an unknown release that failed, or an uninstall that removed every revision), it removes
+/// the lock file and the directory if empty, so that nothing is left behind.
+struct LockFile {
+    file: fs::File,
+    dir: PathBuf,
+    path: PathBuf,
+}
+
+impl Drop for LockFile {
+    fn drop(&mut self) {
+        if versions_in(&self.dir).is_ok_and(|v| v.is_empty()) {
+            // Still held while it is removed: no one else can be mid-operation on it.
+            let _ = fs::remove_file(&self.path);
+            let _ = self.file.unlock();
+            let _ = fs::remove_dir(&self.dir);
+        }
     }
 }
 
@@ -399,5 +451,32 @@ mod tests {
         );
         let _lock = driver.lock("apps", "demo", "upgrade").unwrap();
         assert!(old.join(".lock").exists());
+    }
+
+    #[test]
+    fn a_lock_on_a_release_without_records_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let driver = LocalDriver::new(dir.path());
+        let release = dir.path().join("releases/default/ghost");
+        let lock = driver.lock("default", "ghost", "uninstall").unwrap();
+        assert!(release.join(".lock").exists());
+        drop(lock);
+        assert!(
+            !release.exists(),
+            "the lock file and the empty directory are removed"
+        );
+        // A release with records keeps its lock file.
+        driver
+            .create(&rel_in("default", "demo", 1, Status::Deployed))
+            .unwrap();
+        drop(driver.lock("default", "demo", "upgrade").unwrap());
+        assert!(dir.path().join("releases/default/demo/.lock").exists());
+        // Locking again after the removal works, and is exclusive.
+        let held = driver.lock("default", "ghost", "install").unwrap();
+        assert!(matches!(
+            driver.lock("default", "ghost", "upgrade"),
+            Err(StorageError::Locked { .. })
+        ));
+        drop(held);
     }
 }
