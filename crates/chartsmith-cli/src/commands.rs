@@ -8,8 +8,8 @@ use chartsmith::values::compute;
 
 use crate::args::{
     Cli, Command, CompletionArgs, CreateArgs, DependencyCommand, EnvArgs, Format, PackageArgs,
-    PullArgs, PushArgs, RegistryCommand, RepoCommand, RepoIndexArgs, Shell, ShowArgs, ShowWhat,
-    TableFormat, TemplateArgs, ValuesArgs, VersionArgs, globals,
+    PullArgs, PushArgs, RegistryCommand, RepoCommand, RepoIndexArgs, SearchCommand, Shell,
+    ShowArgs, ShowWhat, TableFormat, TemplateArgs, ValuesArgs, VersionArgs, globals,
 };
 use crate::output::{Exit, json, out};
 use crate::progress::resolve_chart;
@@ -36,6 +36,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::List(args) => crate::releases::run_list(args),
         Command::History(args) => crate::releases::run_history(args),
         Command::Status(args) => crate::releases::run_status(args),
+        Command::Search(command) => run_search(command),
         Command::Test(args) => crate::releases::run_test(args),
         Command::Get(args) => crate::releases::run_get(args),
         Command::Diff(command) => crate::releases::run_diff(command),
@@ -256,6 +257,55 @@ fn run_repo_index(args: RepoIndexArgs) -> Result<()> {
     std::fs::write(&target, index.to_yaml())
         .with_context(|| format!("writing {}", target.display()))?;
     Ok(())
+}
+
+fn run_search(command: SearchCommand) -> Result<()> {
+    let SearchCommand::Repo(args) = command;
+    let report = chartsmith::repo::search(
+        &globals().repo_settings(),
+        &chartsmith::repo::SearchOptions {
+            keyword: args.keyword.clone(),
+            regexp: args.regexp,
+            versions: args.versions,
+            version: args.version.clone(),
+            devel: args.devel,
+        },
+    )?;
+    for warning in &report.warnings {
+        eprintln!("warning: {warning}");
+    }
+    match args.output {
+        TableFormat::Json => out(&json(&serde_json::to_value(&report.results)?)?),
+        TableFormat::Yaml => out(&chartsmith::yaml::to_string(&serde_json::to_value(
+            &report.results,
+        )?)),
+        TableFormat::Table if report.results.is_empty() => out("No results found\n"),
+        TableFormat::Table => {
+            let cut = |s: &str| {
+                if args.max_col_width > 0 && s.chars().count() > args.max_col_width {
+                    let keep = args.max_col_width.saturating_sub(3);
+                    format!("{}...", s.chars().take(keep).collect::<String>())
+                } else {
+                    s.to_string()
+                }
+            };
+            let mut rows = vec![vec![
+                "NAME".to_string(),
+                "CHART VERSION".into(),
+                "APP VERSION".into(),
+                "DESCRIPTION".into(),
+            ]];
+            for r in &report.results {
+                rows.push(vec![
+                    r.name.clone(),
+                    r.version.clone(),
+                    r.app_version.clone(),
+                    cut(&r.description),
+                ]);
+            }
+            out(&crate::output::table(&rows))
+        }
+    }
 }
 
 fn run_repo(command: RepoCommand) -> Result<()> {

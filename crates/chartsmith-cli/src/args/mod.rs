@@ -117,6 +117,9 @@ pub enum Command {
     /// Work with chart repositories.
     #[command(subcommand)]
     Repo(RepoCommand),
+    /// Search the charts of the added repositories (their cached indexes).
+    #[command(subcommand, disable_version_flag = true)]
+    Search(SearchCommand),
     /// Manage a chart's dependencies (list, update, build from Chart.lock).
     #[command(subcommand, visible_alias = "dep")]
     Dependency(DependencyCommand),
@@ -548,6 +551,41 @@ pub enum RepoCommand {
     /// Remove chart repositories.
     #[command(visible_alias = "rm")]
     Remove(RepoRemoveArgs),
+}
+
+/// `chartsmith search`.
+#[derive(Debug, Subcommand)]
+pub enum SearchCommand {
+    /// Charts of the added repositories whose name, description or keywords contain KEYWORD
+    /// (the newest stable version of each; read from the cached indexes, no network).
+    #[command(disable_version_flag = true)]
+    Repo(SearchRepoArgs),
+}
+
+/// `chartsmith search repo`.
+#[derive(Debug, Args)]
+pub struct SearchRepoArgs {
+    /// What to look for (case-insensitive); none: every chart.
+    #[arg(default_value = "")]
+    pub keyword: String,
+    /// Read KEYWORD as a regular expression.
+    #[arg(short = 'r', long = "regexp")]
+    pub regexp: bool,
+    /// Every version of each chart, not only the newest.
+    #[arg(short = 'l', long = "versions")]
+    pub versions: bool,
+    /// Only versions in this range (`^1.2`, `>=2.0.0 <3`).
+    #[arg(long = "version", value_name = "RANGE")]
+    pub version: Option<String>,
+    /// Pre-release versions too (alpha, beta, rc).
+    #[arg(long = "devel")]
+    pub devel: bool,
+    /// The widest the DESCRIPTION column gets in the table (0: no limit).
+    #[arg(long = "max-col-width", default_value_t = 50, value_name = "N")]
+    pub max_col_width: usize,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t)]
+    pub output: TableFormat,
 }
 
 /// `chartsmith repo add`.

@@ -376,3 +376,83 @@ fn pull_a_chart_archive_by_url() {
         assert!(!refused.exists(), "`{line}` wrote nothing");
     }
 }
+
+/// `search repo` over a cached index, as helm finds it in the same files (helm reads
+/// `REPOSITORY_CACHE/NAME-index.yaml`, the layout chartsmith writes).
+#[test]
+fn search_repo_finds_what_helm_finds() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("repositories.yaml");
+    let cache = dir.path().join("cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    std::fs::write(
+        &config,
+        "apiVersion: \"\"\ngenerated: \"0001-01-01T00:00:00Z\"\nrepositories:\n- name: seeds\n  url: https://charts.example.com\n",
+    )
+    .unwrap();
+    let entry = |name: &str, version: &str, description: &str, keywords: &str| {
+        format!(
+            "  - apiVersion: v2\n    name: {name}\n    version: {version}\n    appVersion: \"1.0\"\n    description: {description}\n    keywords: [{keywords}]\n    created: \"2026-01-01T00:00:00Z\"\n    digest: \"00\"\n    urls: [https://charts.example.com/{name}-{version}.tgz]\n"
+        )
+    };
+    std::fs::write(
+        cache.join("seeds-index.yaml"),
+        format!(
+            "apiVersion: v1\ngenerated: \"2026-01-01T00:00:00Z\"\nentries:\n  mysql-chart:\n{}{}  redis:\n{}",
+            entry("mysql-chart", "0.2.0", "MySQL for small applications", "database"),
+            entry("mysql-chart", "0.1.0", "MySQL for small applications", "database"),
+            entry("redis", "0.1.0", "A cache server for the Flask app", "key-value"),
+        ),
+    )
+    .unwrap();
+    let ours = |args: &[&str]| {
+        let out = chartsmith()
+            .args(["search", "repo"])
+            .args(args)
+            .arg("--repository-config")
+            .arg(&config)
+            .arg("--repository-cache")
+            .arg(&cache)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let table = ours(&["mysql"]);
+    assert!(table.starts_with("NAME"), "{table}");
+    assert!(table.contains("seeds/mysql-chart\t0.2.0"), "{table}");
+    assert!(!table.contains("0.1.0"), "{table}");
+    assert_eq!(ours(&["postgres"]), "No results found\n");
+    let Some(helm) = helm() else { return };
+    for args in [
+        &["mysql"][..],
+        &["DATABASE"],
+        &["key-value"],
+        &["--versions", "mysql"],
+        &["--version", "<0.2.0", "mysql"],
+        &[],
+    ] {
+        let mut all = args.to_vec();
+        all.extend(["-o", "json"]);
+        let theirs = std::process::Command::new(&helm)
+            .args(["search", "repo"])
+            .args(&all)
+            .env("HELM_REPOSITORY_CONFIG", &config)
+            .env("HELM_REPOSITORY_CACHE", &cache)
+            .env("HELM_CONFIG_HOME", dir.path().join("helm-config"))
+            .env("HELM_DATA_HOME", dir.path().join("helm-data"))
+            .env("HELM_CACHE_HOME", dir.path().join("helm-cache"))
+            .output()
+            .unwrap();
+        assert!(
+            theirs.status.success(),
+            "helm search repo {all:?}: {}",
+            stderr(&theirs)
+        );
+        assert_eq!(
+            json(&ours(&all)),
+            json(&stdout(&theirs)),
+            "search repo {args:?}"
+        );
+    }
+}

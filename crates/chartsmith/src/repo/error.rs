@@ -94,4 +94,12 @@ pub enum RepoError {
     /// A version range is malformed.
     #[error(transparent)]
     Constraint(#[from] ConstraintError),
+    /// A `search repo --regexp` keyword that is not a regular expression.
+    #[error("invalid search expression {keyword:?}: {reason}")]
+    InvalidSearch {
+        /// The keyword.
+        keyword: String,
+        /// The regex error.
+        reason: String,
+    },
 }

@@ -3,7 +3,8 @@
 //! remove`) with their cached indexes.
 //!
 //! The files: `index.rs` ([`IndexFile`], [`index`], [`find_version`]), `file.rs`
-//! ([`RepositoriesFile`], [`RepoSettings`] and the `repo` verbs) and `error.rs`; this file only
+//! ([`RepositoriesFile`], [`RepoSettings`] and the `repo` verbs), `search.rs` ([`search`]) and
+//! `error.rs`; this file only
 //! re-exports them.
 //!
 //! May import: `chart` (the model, the loader), `constraint`, `yaml`, `util`, and
@@ -13,6 +14,7 @@
 mod error;
 mod file;
 mod index;
+mod search;
 
 pub use error::RepoError;
 pub use file::{
@@ -21,3 +23,4 @@ pub use file::{
 };
 pub use index::{ChartVersion, IndexFile, MAX_INDEX_BYTES, find_version, index};
 pub(crate) use index::{now, seen};
+pub use search::{SearchOptions, SearchReport, SearchResult, search};
