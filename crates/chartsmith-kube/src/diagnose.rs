@@ -150,29 +150,9 @@ fn newest_warning(rt: &Runtime, events: &Api<Event>, name: &str) -> Option<Strin
             events.list(&ListParams::default().fields(&format!("involvedObject.name={name}"))),
         )
         .ok()?;
-    let when = |e: &Event| {
-        e.last_timestamp
-            .as_ref()
-            .map(|t| t.0.to_string())
-            .or_else(|| e.event_time.as_ref().map(|t| t.0.to_string()))
-            .or_else(|| {
-                e.metadata
-                    .creation_timestamp
-                    .as_ref()
-                    .map(|t| t.0.to_string())
-            })
-            .unwrap_or_default()
-    };
     list.items
-        .into_iter()
-        .filter(|e| {
-            e.type_.as_deref() == Some("Warning")
-                || e.reason.as_deref().is_some_and(|r| r.starts_with("Failed"))
-        })
-        .max_by_key(when)
-        .map(|e| {
-            let reason = e.reason.unwrap_or_default();
-            let message = e.message.unwrap_or_default();
-            format!("{reason}: {}", message.trim())
-        })
+        .iter()
+        .filter(|e| is_warning(e))
+        .max_by_key(|e| when(e))
+        .map(shown)
 }

@@ -158,10 +158,7 @@ impl KubeTarget {
         resources: &[Resource],
         options: &WaitOptions<'_>,
     ) -> Result<(), ClusterError> {
-        let deadline = Instant::now() + options.timeout;
-        let mut last: Option<WaitProgress> = None;
-        loop {
-            let mut progress = WaitProgress::default();
+        self.poll(options, false, |progress| {
             for r in resources {
                 let (api, _, namespace) = match self.api(&r.key, &owner.namespace) {
                     Ok(found) => found,
@@ -190,20 +187,8 @@ impl KubeTarget {
                     }
                 }
             }
-            if last.as_ref() != Some(&progress) {
-                if let Some(report) = options.progress {
-                    report(&progress);
-                }
-                last = Some(progress.clone());
-            }
-            if progress.waiting.is_empty() {
-                return Ok(());
-            }
-            if Instant::now() >= deadline {
-                return Err(timeout(&progress, options.timeout));
-            }
-            std::thread::sleep(POLL.min(deadline.saturating_duration_since(Instant::now())));
-        }
+            Ok(Vec::new())
+        })
     }
 
     /// Waits until every resource is ready; reports progress whenever it changes.
@@ -213,10 +198,7 @@ impl KubeTarget {
         resources: &[Resource],
         options: &WaitOptions<'_>,
     ) -> Result<(), ClusterError> {
-        let deadline = Instant::now() + options.timeout;
-        let mut last: Option<WaitProgress> = None;
-        loop {
-            let mut progress = WaitProgress::default();
+        self.poll(options, true, |progress| {
             // The live objects not ready yet, for the diagnosis when time runs out.
             let mut unready = Vec::new();
             for r in resources {
@@ -226,9 +208,6 @@ impl KubeTarget {
                     None => Readiness::Waiting("not created yet".into()),
                     Some(object) => readiness(&r.key.kind, object, options.jobs),
                 };
-                if matches!(state, Readiness::Waiting(_)) {
-                    unready.push(object);
-                }
                 // Progress names the namespace the object lives in.
                 let key = ResourceKey {
                     namespace: namespace.clone(),
@@ -236,7 +215,10 @@ impl KubeTarget {
                 };
                 match state {
                     Readiness::Ready => progress.ready.push(key),
-                    Readiness::Waiting(why) => progress.waiting.push((key, why)),
+                    Readiness::Waiting(why) => {
+                        progress.waiting.push((key, why));
+                        unready.push(object);
+                    }
                     // The hook runner names the hook; here it is a resource that failed.
                     Readiness::Failed(why) => {
                         return Err(ClusterError::Api {
@@ -247,9 +229,27 @@ impl KubeTarget {
                     }
                 }
             }
-            // The newest warning events of what is still waited for (one LIST per namespace
-            // per poll, and none once everything is ready), for the progress display.
-            if options.progress.is_some() && !progress.waiting.is_empty() {
+            Ok(unready)
+        })
+    }
+
+    /// The polling loop of a wait: `round` reads the resources once into a progress and returns
+    /// the live objects of the waiting ones (in order); progress is reported when it changes.
+    /// With `diagnose`, waiting resources get their newest warning events in the progress (one
+    /// LIST per namespace per poll, none once everything is ready) and, when time runs out,
+    /// the timeout error says why: pod problems and warning events.
+    fn poll(
+        &self,
+        options: &WaitOptions<'_>,
+        diagnose: bool,
+        mut round: impl FnMut(&mut WaitProgress) -> Result<Vec<Option<serde_json::Value>>, ClusterError>,
+    ) -> Result<(), ClusterError> {
+        let deadline = Instant::now() + options.timeout;
+        let mut last: Option<WaitProgress> = None;
+        loop {
+            let mut progress = WaitProgress::default();
+            let unready = round(&mut progress)?;
+            if diagnose && options.progress.is_some() && !progress.waiting.is_empty() {
                 progress.events = self.events_of(&progress.waiting);
             }
             if last.as_ref() != Some(&progress) {
@@ -262,7 +262,6 @@ impl KubeTarget {
                 return Ok(());
             }
             if Instant::now() >= deadline {
-                // Say why, not just that time ran out: pod problems and warning events.
                 for ((key, why), object) in progress.waiting.iter_mut().zip(&unready) {
                     if let Some(object) = object
                         && let Some(more) = crate::diagnose::diagnose(
