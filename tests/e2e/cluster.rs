@@ -350,8 +350,10 @@ fn concurrent_upgrades_from_two_processes_one_wins() {
                 .env("KUBECONFIG", &kc)
                 .env("CHARTSMITH_DRIVER", "secret")
                 // The test hook (feature test-hooks, which scripts/test.sh builds with) holds the
-                // pending revision open so that the two runs overlap.
-                .env("CHARTSMITH_TEST_PAUSE_AFTER_PENDING_MS", "1500")
+                // pending revision open so that the two runs overlap: long enough that the
+                // second reads the history before the first is done even on a loaded machine
+                // (start-up, discovery, rendering and the immutable-field previews come first).
+                .env("CHARTSMITH_TEST_PAUSE_AFTER_PENDING_MS", "5000")
                 .args(["upgrade", "demo", &chart, "-n", &ns, "--set", &color])
                 .output()
                 .unwrap()

@@ -107,26 +107,50 @@ impl KubeTarget {
         namespace: Option<&str>,
         options: &ApplyOptions,
     ) -> Result<serde_json::Value, ClusterError> {
-        let shown = display(&resource.key, namespace);
-        let mut object = resource.object.clone();
-        if let Some(meta) = object.get_mut("metadata").and_then(|m| m.as_object_mut()) {
-            match namespace {
-                Some(ns) => {
-                    meta.insert("namespace".into(), ns.into());
-                }
-                None => {
-                    meta.remove("namespace");
-                }
+        self.rt.block_on(patch(api, resource, namespace, options))
+    }
+
+    /// What [`Target::preview`] reports, as one future (GET, ownership check, dry-run apply), so
+    /// that the previews of a release run concurrently.
+    async fn preview_one(
+        &self,
+        owner: &Owner,
+        resource: &Resource,
+        found: Result<(Api<DynamicObject>, Option<String>), ClusterError>,
+        options: &ApplyOptions,
+    ) -> Result<Option<Preview>, ClusterError> {
+        let (api, namespace) = match found {
+            Ok(found) => found,
+            // A kind the server does not serve (yet: its CRD comes with the upgrade).
+            Err(e @ ClusterError::NotFound { .. }) => {
+                return Ok(Some(Preview {
+                    live: None,
+                    planned: Err(e),
+                }));
             }
-        }
-        let mut params = PatchParams::apply(&options.field_manager);
-        params.force = options.force_conflicts;
-        params.dry_run = options.dry_run;
-        let applied = self
-            .rt
-            .block_on(api.patch(&resource.key.name, &params, &Patch::Apply(&object)))
-            .map_err(|e| apply_error(e, &shown, &options.field_manager))?;
-        Ok(serde_json::to_value(applied).unwrap_or_default())
+            Err(e) => return Err(e),
+        };
+        let shown = display(&resource.key, namespace.as_deref());
+        let live = api
+            .get_opt(&resource.key.name)
+            .await
+            .map_err(api_error(&shown))?
+            .map(|o| serde_json::to_value(o).unwrap_or_default());
+        let checked = match &live {
+            Some(existing) => ownership::check(existing, resource, owner, options.take_ownership),
+            None => Ok(()),
+        };
+        let planned = match checked {
+            Ok(()) => {
+                let dry = ApplyOptions {
+                    dry_run: true,
+                    ..options.clone()
+                };
+                patch(&api, resource, namespace.as_deref(), &dry).await
+            }
+            Err(e) => Err(e),
+        };
+        Ok(Some(Preview { live, planned }))
     }
 
     /// The newest warning event of each waiting resource that has one.
@@ -282,6 +306,39 @@ impl KubeTarget {
     }
 }
 
+/// How many previews run at once.
+const CONCURRENT_PREVIEWS: usize = 8;
+
+/// The server-side apply of one resource into `namespace` (`None`: cluster-scoped); the object
+/// the server stored, or would store with `options.dry_run`.
+async fn patch(
+    api: &Api<DynamicObject>,
+    resource: &Resource,
+    namespace: Option<&str>,
+    options: &ApplyOptions,
+) -> Result<serde_json::Value, ClusterError> {
+    let shown = display(&resource.key, namespace);
+    let mut object = resource.object.clone();
+    if let Some(meta) = object.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+        match namespace {
+            Some(ns) => {
+                meta.insert("namespace".into(), ns.into());
+            }
+            None => {
+                meta.remove("namespace");
+            }
+        }
+    }
+    let mut params = PatchParams::apply(&options.field_manager);
+    params.force = options.force_conflicts;
+    params.dry_run = options.dry_run;
+    let applied = api
+        .patch(&resource.key.name, &params, &Patch::Apply(&object))
+        .await
+        .map_err(|e| apply_error(e, &shown, &options.field_manager))?;
+    Ok(serde_json::to_value(applied).unwrap_or_default())
+}
+
 /// The timeout error naming each resource still waited for, and why.
 fn timeout(progress: &WaitProgress, after: Duration) -> ClusterError {
     let what = progress
@@ -392,30 +449,34 @@ impl Target for KubeTarget {
         resource: &Resource,
         options: &ApplyOptions,
     ) -> Result<Option<Preview>, ClusterError> {
-        let (api, _, namespace) = match self.api(&resource.key, &owner.namespace) {
-            Ok(found) => found,
-            // A kind the server does not serve (yet: its CRD comes with the upgrade).
-            Err(e @ ClusterError::NotFound { .. }) => {
-                return Ok(Some(Preview {
-                    live: None,
-                    planned: Err(e),
-                }));
-            }
-            Err(e) => return Err(e),
-        };
-        let live = self.live(&api, &resource.key, namespace.as_deref())?;
-        let planned = match &live {
-            Some(existing) => ownership::check(existing, resource, owner, options.take_ownership),
-            None => Ok(()),
-        }
-        .and_then(|()| {
-            let dry = ApplyOptions {
-                dry_run: true,
-                ..options.clone()
-            };
-            self.patch(&api, resource, namespace.as_deref(), &dry)
-        });
-        Ok(Some(Preview { live, planned }))
+        let mut all = self.preview_all(owner, std::slice::from_ref(resource), options)?;
+        Ok(all.pop().flatten())
+    }
+
+    fn preview_all(
+        &self,
+        owner: &Owner,
+        resources: &[Resource],
+        options: &ApplyOptions,
+    ) -> Result<Vec<Option<Preview>>, ClusterError> {
+        use futures::StreamExt as _;
+        // Discovery first (it may block on the runtime itself), then the requests, a few at once.
+        let found: Vec<_> = resources
+            .iter()
+            .map(|r| {
+                self.api(&r.key, &owner.namespace)
+                    .map(|(api, _, namespace)| (api, namespace))
+            })
+            .collect();
+        let previews = futures::stream::iter(
+            resources
+                .iter()
+                .zip(found)
+                .map(|(r, found)| self.preview_one(owner, r, found, options)),
+        )
+        .buffered(CONCURRENT_PREVIEWS)
+        .collect::<Vec<_>>();
+        self.rt.block_on(previews).into_iter().collect()
     }
 
     fn logs(

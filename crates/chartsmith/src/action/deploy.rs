@@ -351,8 +351,10 @@ pub(super) fn check_immutable(
 ) -> Result<Vec<Resource>> {
     let owner = owner_of(release);
     let mut replace = Vec::new();
-    for r in resources_of(release).map_err(ActionError::Cluster)? {
-        let Some(preview) = config.cluster.preview(&owner, &r, apply)? else {
+    let resources = resources_of(release).map_err(ActionError::Cluster)?;
+    let previews = config.cluster.preview_all(&owner, &resources, apply)?;
+    for (r, preview) in resources.into_iter().zip(previews) {
+        let Some(preview) = preview else {
             return Ok(Vec::new());
         };
         if let Err(e @ ClusterError::Immutable { .. }) = preview.planned {

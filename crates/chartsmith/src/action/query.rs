@@ -142,8 +142,9 @@ fn live_diff(
             .map(|o| &o.object)
     };
     let mut changes = Vec::new();
-    for r in &new {
-        let Some(preview) = config.cluster.preview(&owner, r, apply)? else {
+    let previews = config.cluster.preview_all(&owner, &new, apply)?;
+    for (r, preview) in new.iter().zip(previews) {
+        let Some(preview) = preview else {
             return Ok(None);
         };
         let planned = preview.planned.as_ref().map_err(ToString::to_string);

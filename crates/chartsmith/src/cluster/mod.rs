@@ -320,6 +320,19 @@ pub trait Target: Send + Sync {
         Ok(Vec::new())
     }
 
+    /// [`Target::preview`] of each of `resources`, in order (a target may run them at once).
+    fn preview_all(
+        &self,
+        owner: &Owner,
+        resources: &[Resource],
+        options: &ApplyOptions,
+    ) -> Result<Vec<Option<Preview>>, ClusterError> {
+        resources
+            .iter()
+            .map(|r| self.preview(owner, r, options))
+            .collect()
+    }
+
     /// Waits until `resources` are gone from the cluster (deleted objects can linger while
     /// finalizers run), or the timeout passes. A target without live state returns at once.
     fn wait_deleted(
