@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::util::gojson::encode;
+use crate::util::text::{escape, quote};
 
 /// A file of a chart, by its path relative to the chart root (`templates/deployment.yaml`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -311,7 +312,7 @@ pub struct Metadata {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MetadataError {
     /// A required field is missing or empty.
-    #[error("{file}: field `{field}` is required")]
+    #[error("{}: field `{field}` is required", escape(.file))]
     MissingField {
         /// The `Chart.yaml` path.
         file: String,
@@ -319,7 +320,7 @@ pub enum MetadataError {
         field: &'static str,
     },
     /// A field has an invalid value.
-    #[error("{file}: field `{field}`: {reason}")]
+    #[error("{}: field `{}`: {}", escape(.file), quote(.field), escape(.reason))]
     InvalidField {
         /// The `Chart.yaml` path.
         file: String,
@@ -380,7 +381,11 @@ impl Metadata {
         if self.name.is_empty() {
             return Err(missing("name"));
         }
-        if self.name.contains(['/', '\\']) || self.name == "." || self.name == ".." {
+        if self.name.contains(['/', '\\'])
+            || self.name == "."
+            || self.name == ".."
+            || self.name.chars().any(crate::util::text::is_unsafe_char)
+        {
             return Err(invalid(
                 "name",
                 format!("`{}` is not a valid chart name", self.name),
@@ -542,6 +547,31 @@ mod tests {
                 .contains("`1.0` is not a valid SemVer 2 version"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn chart_fields_quoted_in_errors_are_escaped() {
+        for (yaml, expected) in [
+            (
+                "apiVersion: v2\nname: \"x\\e[2J\"\nversion: 1.0.0\n",
+                "field `name`: `x\\u{1b}[2J` is not a valid chart name",
+            ),
+            (
+                "apiVersion: v2\nname: x\nversion: \"1.0\\r\\e]0;t\\a\"\n",
+                "`1.0\\r\\u{1b}]0;t\\u{7}` is not a valid SemVer 2 version",
+            ),
+            (
+                "apiVersion: \"v3\\e[31m\"\nname: x\nversion: 1.0.0\n",
+                "`v3\\u{1b}[31m` is not supported",
+            ),
+        ] {
+            let e = Metadata::from_yaml(yaml, "c\u{7}/Chart.yaml")
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with("c\\u{7}/Chart.yaml: "), "{e}");
+            assert!(e.contains(expected), "{e}");
+            assert!(!e.chars().any(crate::util::text::is_unsafe_char), "{e:?}");
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@
 use serde_json::Value;
 
 use crate::chart::Chart;
+use crate::util::text::{escape, quote};
 use crate::values::{Computed, Values};
 
 /// Why values were refused by a schema, or a schema could not be used.
@@ -19,7 +20,7 @@ use crate::values::{Computed, Values};
 #[non_exhaustive]
 pub enum SchemaError {
     /// A `values.schema.json` is not valid JSON or not a valid JSON Schema.
-    #[error("{file}: invalid values schema: {reason}")]
+    #[error("{}: invalid values schema: {}", escape(.file), escape(.reason))]
     InvalidSchema {
         /// The schema file (`chart/charts/sub/values.schema.json`).
         file: String,
@@ -51,10 +52,15 @@ fn format_violations(violations: &[Violation]) -> String {
     let mut current = None;
     for v in violations {
         if current != Some(&v.chart) {
-            out.push_str(&format!("{} ({}):\n", v.chart, v.file));
+            out.push_str(&format!("{} ({}):\n", escape(&v.chart), escape(&v.file)));
             current = Some(&v.chart);
         }
-        out.push_str(&format!("- {}: {} [{}]\n", v.path, v.message, v.keyword));
+        out.push_str(&format!(
+            "- {}: {} [{}]\n",
+            quote(&v.path),
+            escape(&v.message),
+            v.keyword
+        ));
     }
     out.trim_end().to_string()
 }
