@@ -12,6 +12,7 @@
 //! May import: `chart` (the model), `util`, `yaml`, `constraint`, `repo` (its error) and
 //! `downloader::http` (a `-f https://…` file); never the renderer or the release layer.
 
+mod refs;
 pub mod schema;
 pub mod strvals;
 
