@@ -288,3 +288,38 @@ fn hostile_release_records_of_the_local_store() {
         ],
     );
 }
+
+#[test]
+fn set_file_dash_with_blanks_reads_standard_input_as_helm_does() {
+    use std::io::Write;
+    let sandbox = Sandbox::new();
+    let chart = root().join("fixtures/charts/doctest").display().to_string();
+    for args in [
+        &["values", &chart, "--set-file", "motd=  -  "][..],
+        &["values", &chart, "-f", " - "],
+    ] {
+        let mut child = sandbox
+            .command()
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"motd: from stdin\n")
+            .unwrap();
+        let output = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(stdout.contains("motd"), "{args:?}: {stdout}");
+        assert!(stdout.contains("from stdin"), "{args:?}: {stdout}");
+    }
+}

@@ -154,7 +154,9 @@ fn read_text(path: &Path) -> Result<String, ValuesError> {
             reason: "not UTF-8 text".into(),
         });
     }
-    if path == Path::new("-") {
+    // `-` is standard input, blanks around it ignored, as Helm trims the path for this check
+    // only (`--set-file 'k= - '` reads stdin; a path ` x` is the file ` x`).
+    if path.to_str().is_some_and(|p| p.trim() == "-") {
         use std::io::Read;
         let mut text = String::new();
         std::io::stdin()
