@@ -187,6 +187,18 @@ fn hostile_archive_structure() {
             "garbage-after-gzip.tgz",
             "4 bytes after the end of the gzip stream",
         ),
+        (
+            "dependency-file-outside.tgz",
+            "dependency `etc` (file:///etc)`: an absolute path in a chart archive",
+        ),
+        (
+            "dependency-invalid-alias.tgz",
+            "field `dependencies[0].alias`: `../db` has characters other than letters",
+        ),
+        (
+            "dependency-duplicate-name.tgz",
+            "more than one dependency with name or alias `db`",
+        ),
     ] {
         let path = fixture(&format!("archives/{archive}"));
         refused(

@@ -439,7 +439,34 @@ fn load_archive_inner(
     depth: usize,
 ) -> Result<Chart, LoadError> {
     let files = read_archive_files(bytes, source_name, budget)?;
-    assemble(files, source_name, budget, depth)
+    let chart = assemble(files, source_name, budget, depth)?;
+    check_archive_dependencies(&chart, source_name)?;
+    Ok(chart)
+}
+
+/// The `file://` checks a chart directory gets ([`add_local_dependencies`]), for a chart inside an
+/// archive, which has no project directory around it: an absolute path (`file:///etc`, `C:\…`)
+/// is refused, vendored or not. (An archive is never completed from `file://` paths: a dependency
+/// that is not vendored under `charts/` stays missing, as in Helm.)
+fn check_archive_dependencies(chart: &Chart, source_name: &str) -> Result<(), LoadError> {
+    for dependency in &chart.metadata.dependencies {
+        let Some(local) = dependency
+            .repository
+            .as_deref()
+            .and_then(|r| r.strip_prefix("file://"))
+        else {
+            continue;
+        };
+        let invalid = |reason: &str| LoadError::InvalidSubchart {
+            source_name: source_name.to_string(),
+            entry: format!("dependency `{}` (file://{local})", dependency.name),
+            reason: reason.to_string(),
+        };
+        if local.starts_with(['/', '\\']) || (local.len() >= 2 && local.as_bytes()[1] == b':') {
+            return Err(invalid("an absolute path in a chart archive"));
+        }
+    }
+    Ok(())
 }
 
 /// The files of a chart archive with the top-level directory stripped, sorted by name, every
@@ -999,6 +1026,34 @@ mod tests {
         ]);
         let chart = load_archive(&bytes, "x.tgz", &LoadOptions::default()).unwrap();
         assert_eq!(chart.dependencies[0].name(), "sub");
+    }
+
+    #[test]
+    fn file_dependencies_inside_archives_must_be_relative() {
+        let deps = |repository: &str| {
+            format!(
+                "apiVersion: v2\nname: demo\nversion: 1.0.0\ndependencies:\n  - name: db\n    \
+                 version: 1.0.0\n    repository: {repository}\n"
+            )
+        };
+        let db = b"apiVersion: v2\nname: db\nversion: 1.0.0\n";
+        let e = load_err(&[("demo/Chart.yaml", deps("file:///etc").as_bytes())]);
+        assert_eq!(
+            e,
+            "evil.tgz: invalid subchart `dependency `db` (file:///etc)`: an absolute path in a \
+             chart archive"
+        );
+        let ok = tgz(&[
+            ("demo/Chart.yaml", deps("file://../db").as_bytes()),
+            ("demo/charts/db/Chart.yaml", db),
+        ]);
+        let chart = load_archive(&ok, "ok.tgz", &LoadOptions::default()).unwrap();
+        assert_eq!(chart.dependencies[0].name(), "db");
+        let e = load_err(&[
+            ("demo/Chart.yaml", deps("file:///etc/db").as_bytes()),
+            ("demo/charts/db/Chart.yaml", db),
+        ]);
+        assert!(e.contains("an absolute path in a chart archive"), "{e}");
     }
 
     fn write(dir: &Path, name: &str, text: &str) {

@@ -414,11 +414,41 @@ impl Metadata {
         {
             return Err(invalid("kubeVersion", e.to_string()));
         }
+        // As Helm's `Metadata.Validate`: aliases of letters, digits, `-` and `_`, and no two
+        // dependencies known by the same name (an alias, else the name).
+        let mut seen = std::collections::BTreeMap::new();
         for (i, dependency) in self.dependencies.iter().enumerate() {
             if dependency.name.is_empty() {
                 return Err(invalid(
                     &format!("dependencies[{i}].name"),
                     "is required".into(),
+                ));
+            }
+            if let Some(alias) = dependency.alias.as_deref().filter(|a| !a.is_empty())
+                && !alias
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                return Err(invalid(
+                    &format!("dependencies[{i}].alias"),
+                    format!(
+                        "`{}` has characters other than letters, digits, `-` and `_`",
+                        quote(alias)
+                    ),
+                ));
+            }
+            let key = dependency
+                .alias
+                .as_deref()
+                .filter(|a| !a.is_empty())
+                .unwrap_or(&dependency.name);
+            if let Some(first) = seen.insert(key, i) {
+                return Err(invalid(
+                    &format!("dependencies[{i}]"),
+                    format!(
+                        "more than one dependency with name or alias `{}` (dependencies[{first}] too)",
+                        quote(key)
+                    ),
                 ));
             }
         }
@@ -572,6 +602,33 @@ mod tests {
             assert!(e.contains(expected), "{e}");
             assert!(!e.chars().any(crate::util::text::is_unsafe_char), "{e:?}");
         }
+    }
+
+    #[test]
+    fn dependency_aliases_and_names_are_checked_as_helm_does() {
+        let chart = |deps: &str| {
+            Metadata::from_yaml(
+                &format!("apiVersion: v2\nname: x\nversion: 1.0.0\ndependencies:\n{deps}"),
+                "x/Chart.yaml",
+            )
+        };
+        let e = chart("  - {name: db, alias: ../db}\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "x/Chart.yaml: field `dependencies[0].alias`: `../db` has characters other than \
+             letters, digits, `-` and `_`"
+        );
+        let e = chart("  - {name: db}\n  - {name: cache, alias: db}\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "x/Chart.yaml: field `dependencies[1]`: more than one dependency with name or alias \
+             `db` (dependencies[0] too)"
+        );
+        chart("  - {name: db, alias: primary}\n  - {name: db, alias: replica_2}\n").unwrap();
     }
 
     #[test]
