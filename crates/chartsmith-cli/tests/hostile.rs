@@ -335,3 +335,23 @@ fn set_file_dash_with_blanks_reads_standard_input_as_helm_does() {
         assert!(stdout.contains("from stdin"), "{args:?}: {stdout}");
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn dependency_update_and_build_refuse_links() {
+    let sandbox = Sandbox::new();
+    let chart = fixture("symlinked-charts-dir");
+    let target = root().join("fixtures/hostile/symlink-target");
+    for verb in ["update", "build"] {
+        refused(
+            &sandbox,
+            &["dependency", verb, &chart],
+            &["symlinked-charts-dir/charts: a symbolic link"],
+        );
+    }
+    let names: Vec<_> = std::fs::read_dir(target)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["README.md"]);
+}
