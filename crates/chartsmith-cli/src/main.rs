@@ -50,8 +50,18 @@ fn main() -> ExitCode {
 }
 
 /// The error and its causes, `: `-joined as anyhow's `{:#}` does, but without a cause whose text
-/// the message already holds (library errors often quote their cause).
+/// the message already holds (library errors often quote their cause). Control characters are
+/// escaped, line breaks kept: the library escapes the input it quotes, and this is the last line of
+/// defence for a message that quotes input it did not (an OS error, a cause from another crate).
 fn error_text(error: &anyhow::Error) -> String {
+    error_text_raw(error)
+        .split('\n')
+        .map(|line| chartsmith::text::escape(line).into_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn error_text_raw(error: &anyhow::Error) -> String {
     let mut text = String::new();
     for cause in error.chain() {
         let part = cause.to_string();

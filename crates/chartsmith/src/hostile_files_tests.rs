@@ -35,6 +35,36 @@ fn alias_bombs_are_rejected_by_every_repository_parser() {
 }
 
 #[test]
+fn duplicate_keys_are_refused_by_every_repository_parser() {
+    let e = IndexFile::from_yaml(
+        "apiVersion: v1\nentries: {}\napiVersion: v2\n",
+        "idx/index.yaml",
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("idx/index.yaml: duplicate key `apiVersion` (lines 1 and 3)"),
+        "{e}"
+    );
+    let e = RepositoriesFile::from_yaml(
+        "repositories:\n- name: a\n  url: https://a\n  name: b\n",
+        "repositories.yaml",
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("duplicate key `name` (lines 2 and 4)"),
+        "{e}"
+    );
+    let e = parse_lock("digest: a\ndependencies: []\ndigest: b\n", "app/Chart.lock").unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("app/Chart.lock: duplicate key `digest` (lines 1 and 3)"),
+        "{e}"
+    );
+}
+
+#[test]
 fn malformed_files_are_errors_naming_the_file() {
     for text in [
         "",

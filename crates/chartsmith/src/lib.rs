@@ -46,6 +46,7 @@
 //! [`lint::LintError`], [`action::ActionError`], ...), which names the file, key or reference it
 //! is about and wraps the errors of the modules it calls. [`Error`] has one variant per module
 //! error, so `?` turns any of them into it, for code (such as a CLI) that calls several modules.
+//! A message that quotes input escapes its control characters ([`text::escape`]).
 
 pub mod action;
 pub mod chart;
@@ -73,3 +74,4 @@ mod hostile_files_tests;
 pub use chart::{Chart, Metadata};
 pub use error::{Error, Result};
 pub use util::fs::IoError;
+pub use util::text;

@@ -135,7 +135,7 @@ fn read_head(doc: &str, line_offset: u64) -> Result<Head, String> {
                 })
                 .replace("<input>", "document");
             // Say plainly when the document is a list or a scalar where a mapping belongs.
-            match crate::yaml::from_str(doc, "document") {
+            match crate::yaml::manifest_from_str(doc, "document") {
                 Ok(v) if !v.is_object() && !v.is_null() => Err(format!(
                     "a Kubernetes manifest must be a mapping, found {}",
                     crate::yaml::kind_name(&v)

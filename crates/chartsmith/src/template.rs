@@ -4,6 +4,7 @@ use crate::chart::Chart;
 use crate::constraint::ConstraintError;
 use crate::engine::{self, Capabilities, Release, RenderError, RenderLimits};
 use crate::manifest::{self, Manifest};
+use crate::util::text::{escape, quote};
 use crate::values::schema::SchemaError;
 use crate::values::{self, Values, ValuesError};
 
@@ -59,7 +60,9 @@ pub enum TemplateError {
     Manifest(#[from] manifest::ManifestError),
     /// The chart's `kubeVersion` excludes the target Kubernetes version.
     #[error(
-        "chart `{chart}` requires kubeVersion: {constraint}, which is incompatible with Kubernetes {version}"
+        "chart `{}` requires kubeVersion: {}, which is incompatible with Kubernetes {version}",
+        quote(.chart),
+        quote(.constraint)
     )]
     KubeVersion {
         /// The chart.
@@ -70,13 +73,13 @@ pub enum TemplateError {
         version: String,
     },
     /// The release name is not valid.
-    #[error("{0}")]
+    #[error("{}", escape(.0))]
     ReleaseName(String),
     /// A library chart cannot be rendered on its own.
-    #[error("chart `{0}` is a library chart: library charts are not installable")]
+    #[error("chart `{}` is a library chart: library charts are not installable", quote(.0))]
     Library(String),
     /// `--show-only` matched no template.
-    #[error("could not find template {0} in chart")]
+    #[error("could not find template {} in chart", quote(.0))]
     ShowOnly(String),
 }
 

@@ -21,55 +21,139 @@ pub struct YamlError {
     pub column: Option<u64>,
     /// The parser's message, with a snippet of the source.
     pub message: String,
+    /// Set when the error is a key given twice in one mapping.
+    pub duplicate: Option<Box<DuplicateKey>>,
+}
+
+/// A mapping key given twice: YAML requires unique keys. Helm keeps the last silently; chartsmith
+/// refuses the file, naming both lines, since the one that wins is seldom the one meant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicateKey {
+    /// The key, as Helm reads it (an unquoted `yes:` is the key `true`), escaped for printing.
+    pub key: String,
+    /// 1-based line of the first occurrence.
+    pub first_line: u64,
+    /// 1-based line of the second occurrence.
+    pub second_line: u64,
 }
 
 impl YamlError {
     fn from_saphyr(file: &str, error: &serde_saphyr::Error) -> YamlError {
+        let file = crate::util::text::escape(file).into_owned();
+        if let Some(duplicate) = DUPLICATE.take() {
+            return YamlError {
+                message: format!(
+                    "duplicate key `{}` (lines {} and {})",
+                    duplicate.key, duplicate.first_line, duplicate.second_line
+                ),
+                file,
+                line: Some(duplicate.second_line),
+                column: None,
+                duplicate: Some(Box::new(duplicate)),
+            };
+        }
         let location = error.location();
         YamlError {
-            file: file.to_string(),
             line: location.map(|l| l.line()),
             column: location.map(|l| l.column()),
             // No source snippet: values files hold credentials, and an error must never print a
             // secret. The location is enough to find the problem.
-            message: error
-                .render_with_options(serde_saphyr::render_options! {
-                    snippets: serde_saphyr::SnippetMode::Off,
-                })
-                .replace("<input>", file),
+            message: crate::util::text::escape(
+                &error
+                    .render_with_options(serde_saphyr::render_options! {
+                        snippets: serde_saphyr::SnippetMode::Off,
+                    })
+                    .replace("<input>", &file),
+            )
+            .into_owned(),
+            file,
+            duplicate: None,
         }
     }
 }
 
+thread_local! {
+    /// The duplicate key that [`HelmVisitor`] failed on, for [`YamlError::from_saphyr`] (a serde
+    /// error can only carry a message).
+    static DUPLICATE: std::cell::Cell<Option<DuplicateKey>> = const { std::cell::Cell::new(None) };
+}
+
+/// How a reader treats a key given twice in one mapping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Duplicates {
+    /// An error: every file a user or a chart author writes (`Chart.yaml`, values, `index.yaml`…).
+    Refuse,
+    /// The last one wins, as Kubernetes' API machinery and Helm read rendered manifests and
+    /// `fromYaml` input.
+    LastWins,
+}
+
 fn options() -> serde_saphyr::options::Options {
     let mut options = serde_saphyr::options::Options::default();
-    // go-yaml v2 (which Helm reads values with) treats `0755` as octal and keeps the last of
-    // duplicate keys.
+    // go-yaml v2 (which Helm reads values with) treats `0755` as octal. Duplicate keys reach the
+    // visitor, which refuses them or keeps the last (go-yaml v2's choice), comparing keys as Helm
+    // sees them (after `yes` becomes `true`).
     options.legacy_octal_numbers = true;
-    options.duplicate_keys = serde_saphyr::options::DuplicateKeyPolicy::LastWins;
+    options.duplicate_keys = serde_saphyr::options::DuplicateKeyPolicy::PassThrough;
     // Helm cannot represent `.inf`/`.nan` in values (JSON has no such numbers) and fails: so do we.
     options
 }
 
-/// Parses one YAML document into a JSON value. An empty document is `null`.
+fn parse<T>(
+    file: &str,
+    parse: impl FnOnce() -> Result<T, serde_saphyr::Error>,
+) -> Result<T, YamlError> {
+    DUPLICATE.set(None);
+    parse().map_err(|e| YamlError::from_saphyr(file, &e))
+}
+
+/// Parses one YAML document into a JSON value. An empty document is `null`. A key given twice in
+/// one mapping is an error naming both lines.
 pub fn from_str(source: &str, file: &str) -> Result<Value, YamlError> {
-    serde_saphyr::from_str_with_options::<HelmValue>(source, options())
-        .map(|v| v.0)
-        .map_err(|e| YamlError::from_saphyr(file, &e))
+    parse(file, || {
+        serde_saphyr::from_str_with_options::<HelmValue<true>>(source, options())
+    })
+    .map(|v| v.0)
+}
+
+/// Parses one YAML document of rendered output (a manifest, `fromYaml` input) into a JSON value:
+/// as [`from_str`], but the last of duplicate keys wins, as when Helm and the Kubernetes API
+/// machinery read manifests (a template may produce what it produces; validation reports it).
+pub fn manifest_from_str(source: &str, file: &str) -> Result<Value, YamlError> {
+    parse(file, || {
+        serde_saphyr::from_str_with_options::<HelmValue<false>>(source, options())
+    })
+    .map(|v| v.0)
 }
 
 /// A JSON value read from YAML the way Helm's go-yaml v2 + JSON conversion reads it: mapping keys
 /// are resolved like any scalar and then turned into strings, so an unquoted `yes:` key becomes
 /// `"true"` and `1:` becomes `"1"` (serde_json's own visitor would read every key as a string).
-struct HelmValue(Value);
+/// `REFUSE` says whether a duplicate key is an error ([`Duplicates::Refuse`]).
+struct HelmValue<const REFUSE: bool>(Value);
 
-impl<'de> serde::Deserialize<'de> for HelmValue {
+impl<'de, const REFUSE: bool> serde::Deserialize<'de> for HelmValue<REFUSE> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(HelmVisitor).map(HelmValue)
+        let duplicates = if REFUSE {
+            Duplicates::Refuse
+        } else {
+            Duplicates::LastWins
+        };
+        d.deserialize_any(HelmVisitor { duplicates }).map(HelmValue)
     }
 }
 
-struct HelmVisitor;
+struct HelmVisitor {
+    duplicates: Duplicates,
+}
+
+fn key_string(key: Value) -> String {
+    match key {
+        Value::String(s) => s,
+        Value::Null => "null".to_string(),
+        other => other.to_string(),
+    }
+}
 
 impl<'de> serde::de::Visitor<'de> for HelmVisitor {
     type Value = Value;
@@ -111,24 +195,58 @@ impl<'de> serde::de::Visitor<'de> for HelmVisitor {
         Ok(Value::Null)
     }
     fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(HelmVisitor)
+        d.deserialize_any(self)
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut out = Vec::new();
-        while let Some(HelmValue(v)) = seq.next_element()? {
-            out.push(v);
+        match self.duplicates {
+            Duplicates::Refuse => {
+                while let Some(HelmValue::<true>(v)) = seq.next_element()? {
+                    out.push(v);
+                }
+            }
+            Duplicates::LastWins => {
+                while let Some(HelmValue::<false>(v)) = seq.next_element()? {
+                    out.push(v);
+                }
+            }
         }
         Ok(Value::Array(out))
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut out = serde_json::Map::new();
-        while let Some(HelmValue(key)) = map.next_key()? {
-            let key = match key {
-                Value::String(s) => s,
-                Value::Null => "null".to_string(),
-                other => other.to_string(),
-            };
-            let HelmValue(value) = map.next_value()?;
+        if self.duplicates == Duplicates::LastWins {
+            while let Some(HelmValue::<false>(key)) = map.next_key()? {
+                let HelmValue::<false>(value) = map.next_value()?;
+                out.insert(key_string(key), value);
+            }
+            return Ok(Value::Object(out));
+        }
+        // The line of each key written in this mapping (not brought in by a `<<` merge).
+        let mut lines: std::collections::HashMap<String, u64> = Default::default();
+        while let Some(spanned) = map.next_key::<serde_saphyr::Spanned<HelmValue<true>>>()? {
+            let key = key_string(spanned.value.0);
+            let HelmValue::<true>(value) = map.next_value()?;
+            // A key brought in by a merge key (`<<: *base`) is located where it is defined, not
+            // here: a key written in the mapping overrides it, as YAML's merge key means.
+            let merged = spanned.referenced != spanned.defined;
+            let line = spanned.referenced.line();
+            if let Some(&first_line) = lines.get(&key) {
+                if merged {
+                    continue;
+                }
+                DUPLICATE.set(Some(DuplicateKey {
+                    key: crate::util::text::quote(&key),
+                    first_line,
+                    second_line: line,
+                }));
+                return Err(serde::de::Error::custom(format_args!(
+                    "duplicate key (lines {first_line} and {line})"
+                )));
+            }
+            if !merged {
+                lines.insert(key.clone(), line);
+            }
             out.insert(key, value);
         }
         Ok(Value::Object(out))
@@ -138,8 +256,9 @@ impl<'de> serde::de::Visitor<'de> for HelmVisitor {
 /// Parses a YAML mapping (such as `values.yaml`); an empty document gives an empty map. A stream
 /// of several documents is deep-merged in order, as Helm 4 reads values files.
 pub fn map_from_str(source: &str, file: &str) -> Result<serde_json::Map<String, Value>, YamlError> {
-    let docs: Vec<HelmValue> = serde_saphyr::from_multiple_with_options(source, options())
-        .map_err(|e| YamlError::from_saphyr(file, &e))?;
+    let docs: Vec<HelmValue<true>> = parse(file, || {
+        serde_saphyr::from_multiple_with_options(source, options())
+    })?;
     let docs = docs.into_iter().map(|d| d.0);
     let mut merged = serde_json::Map::new();
     for doc in docs {
@@ -148,9 +267,10 @@ pub fn map_from_str(source: &str, file: &str) -> Result<serde_json::Map<String, 
             Value::Object(map) => merged = crate::util::merge::merge_maps(merged, map),
             other => {
                 return Err(YamlError {
-                    file: file.to_string(),
+                    file: crate::util::text::escape(file).into_owned(),
                     line: None,
                     column: None,
+                    duplicate: None,
                     message: format!(
                         "expected a YAML mapping at the top level, found {}",
                         kind_name(&other)
@@ -213,6 +333,76 @@ mod tests {
             ));
         }
         assert!(from_str(&src, "bomb.yaml").is_err());
+    }
+
+    #[test]
+    fn a_duplicate_key_names_the_file_the_key_and_both_lines() {
+        let src = "image:\n  repository: app\n  tag: \"1.0\"\nreplicas: 2\nimage:\n  tag: latest\n";
+        let e = from_str(src, "chart/values.yaml").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "chart/values.yaml: duplicate key `image` (lines 1 and 5)"
+        );
+        assert_eq!(
+            e.duplicate.map(|d| *d),
+            Some(DuplicateKey {
+                key: "image".into(),
+                first_line: 1,
+                second_line: 5
+            })
+        );
+        // Nested, in a list, in the second document of a stream, and in `map_from_str`.
+        let e = from_str("a:\n  - b: 1\n    c: 2\n    b: 3\n", "f.yaml").unwrap_err();
+        assert_eq!(e.to_string(), "f.yaml: duplicate key `b` (lines 2 and 4)");
+        let e = map_from_str("a: 1\n---\nb: 1\nb: 2\n", "f.yaml").unwrap_err();
+        assert_eq!(e.to_string(), "f.yaml: duplicate key `b` (lines 3 and 4)");
+        // Flow style.
+        let e = from_str("{a: 1, a: 2}", "f.yaml").unwrap_err();
+        assert_eq!(e.duplicate.map(|d| d.key), Some("a".to_string()));
+    }
+
+    #[test]
+    fn keys_are_compared_as_helm_reads_them() {
+        // `yes` and `true` are the same YAML 1.1 boolean; `1` and "1" the same JSON key.
+        let e = from_str("yes: 1\ntrue: 2\n", "f.yaml").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "f.yaml: duplicate key `true` (lines 1 and 2)"
+        );
+        assert!(from_str("1: a\n\"1\": b\n", "f.yaml").is_err());
+        // Different keys that only look alike are fine.
+        assert!(from_str("a: 1\nA: 2\n\"a \": 3\n", "f.yaml").is_ok());
+    }
+
+    #[test]
+    fn a_merge_key_is_overridden_not_duplicated() {
+        let v = from_str(
+            "base: &base {a: 1, b: 2}\nx:\n  <<: *base\n  b: 3\n",
+            "f.yaml",
+        )
+        .unwrap();
+        assert_eq!(v["x"], json!({"a": 1, "b": 3}));
+    }
+
+    #[test]
+    fn rendered_manifests_keep_the_last_duplicate_as_helm_does() {
+        let v = manifest_from_str("a: 1\na: 2\n", "m.yaml").unwrap();
+        assert_eq!(v["a"], json!(2));
+        // A strict parse after a lenient one is not confused by it.
+        assert!(from_str("a: 1\n", "f.yaml").is_ok());
+    }
+
+    #[test]
+    fn quoted_keys_and_file_names_are_escaped() {
+        let e = from_str("\"\\e[31mred\": 1\n\"\\e[31mred\": 2\n", "f\u{1b}.yaml").unwrap_err();
+        let text = e.to_string();
+        assert!(!text.contains('\u{1b}'), "{text:?}");
+        assert_eq!(
+            text,
+            "f\\u{1b}.yaml: duplicate key `\\u{1b}[31mred` (lines 1 and 2)"
+        );
+        let e = from_str("a: [\n", "f\r.yaml").unwrap_err();
+        assert!(!e.to_string().contains('\r'), "{e:?}");
     }
 
     #[test]

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use super::{Chart, File, Metadata, MetadataError};
 use crate::util::fs::IoError;
+use crate::util::text::{escape, quote};
 use crate::yaml::YamlError;
 
 /// Limits applied while loading a chart.
@@ -41,13 +42,13 @@ impl Default for LoadOptions {
 #[non_exhaustive]
 pub enum LoadError {
     /// The chart has no `Chart.yaml`.
-    #[error("{source_name}: Chart.yaml file is missing")]
+    #[error("{}: Chart.yaml file is missing", escape(.source_name))]
     MissingChartYaml {
         /// The chart directory or archive.
         source_name: String,
     },
     /// An archive is corrupt, truncated or not a gzipped tar.
-    #[error("{source_name}: not a valid chart archive: {reason}")]
+    #[error("{}: not a valid chart archive: {}", escape(.source_name), escape(.reason))]
     InvalidArchive {
         /// The archive.
         source_name: String,
@@ -55,7 +56,7 @@ pub enum LoadError {
         reason: String,
     },
     /// An entry would escape the chart or is not a regular file.
-    #[error("{source_name}: unsafe entry `{entry}`: {reason}")]
+    #[error("{}: unsafe entry `{}`: {reason}", escape(.source_name), quote(.entry))]
     UnsafeEntry {
         /// The archive or directory.
         source_name: String,
@@ -65,7 +66,7 @@ pub enum LoadError {
         reason: String,
     },
     /// A limit of [`LoadOptions`] was exceeded.
-    #[error("{source_name}: {what} exceeds the limit of {limit}")]
+    #[error("{}: {} exceeds the limit of {limit}", escape(.source_name), escape(.what))]
     TooLarge {
         /// The archive or directory.
         source_name: String,
@@ -75,7 +76,7 @@ pub enum LoadError {
         limit: u64,
     },
     /// A file is not valid UTF-8 where text is required.
-    #[error("{source_name}: {file} is not valid UTF-8")]
+    #[error("{}: {} is not valid UTF-8", escape(.source_name), quote(.file))]
     NotUtf8 {
         /// The chart.
         source_name: String,
@@ -83,7 +84,7 @@ pub enum LoadError {
         file: String,
     },
     /// Something under `charts/` is neither a chart directory nor an archive, or nests too deep.
-    #[error("{source_name}: invalid subchart `{entry}`: {reason}")]
+    #[error("{}: invalid subchart `{}`: {}", escape(.source_name), quote(.entry), escape(.reason))]
     InvalidSubchart {
         /// The parent chart.
         source_name: String,
@@ -93,7 +94,7 @@ pub enum LoadError {
         reason: String,
     },
     /// `values.yaml` is not a mapping, or another structural problem.
-    #[error("{source_name}: {reason}")]
+    #[error("{}: {}", escape(.source_name), escape(.reason))]
     Invalid {
         /// The chart.
         source_name: String,
@@ -351,7 +352,7 @@ impl Budget {
     fn add(&mut self, name: &str, size: u64) -> Result<(), LoadError> {
         if size > self.options.max_file_bytes {
             return Err(self.too_large(
-                &format!("file `{name}` ({size} bytes)"),
+                &format!("file `{}` ({size} bytes)", quote(name)),
                 self.options.max_file_bytes,
             ));
         }
@@ -438,7 +439,34 @@ fn load_archive_inner(
     depth: usize,
 ) -> Result<Chart, LoadError> {
     let files = read_archive_files(bytes, source_name, budget)?;
-    assemble(files, source_name, budget, depth)
+    let chart = assemble(files, source_name, budget, depth)?;
+    check_archive_dependencies(&chart, source_name)?;
+    Ok(chart)
+}
+
+/// The `file://` checks a chart directory gets ([`add_local_dependencies`]), for a chart inside an
+/// archive, which has no project directory around it: an absolute path (`file:///etc`, `C:\…`)
+/// is refused, vendored or not. (An archive is never completed from `file://` paths: a dependency
+/// that is not vendored under `charts/` stays missing, as in Helm.)
+fn check_archive_dependencies(chart: &Chart, source_name: &str) -> Result<(), LoadError> {
+    for dependency in &chart.metadata.dependencies {
+        let Some(local) = dependency
+            .repository
+            .as_deref()
+            .and_then(|r| r.strip_prefix("file://"))
+        else {
+            continue;
+        };
+        let invalid = |reason: &str| LoadError::InvalidSubchart {
+            source_name: source_name.to_string(),
+            entry: format!("dependency `{}` (file://{local})", dependency.name),
+            reason: reason.to_string(),
+        };
+        if local.starts_with(['/', '\\']) || (local.len() >= 2 && local.as_bytes()[1] == b':') {
+            return Err(invalid("an absolute path in a chart archive"));
+        }
+    }
+    Ok(())
 }
 
 /// The files of a chart archive with the top-level directory stripped, sorted by name, every
@@ -479,14 +507,16 @@ fn read_archive_files(
     let entries = archive
         .entries_with_seek()
         .map_err(|e| invalid(e.to_string()))?;
-    let mut files = Vec::new();
+    let mut files: Vec<File> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut top_dir: Option<String> = None;
     for entry in entries {
         let mut entry = entry.map_err(|e| invalid(e.to_string()))?;
         let kind = entry.header().entry_type();
         let raw_path = entry.path_bytes().into_owned();
-        let path = String::from_utf8(raw_path).map_err(|_| LoadError::UnsafeEntry {
+        let path = String::from_utf8(raw_path).map_err(|e| LoadError::UnsafeEntry {
             source_name: source_name.to_string(),
-            entry: "(non-UTF-8 name)".into(),
+            entry: String::from_utf8_lossy(e.as_bytes()).into_owned(),
             reason: "entry name is not valid UTF-8".into(),
         })?;
         let unsafe_entry = |reason: &str| -> LoadError {
@@ -496,12 +526,14 @@ fn read_archive_files(
                 reason: reason.to_string(),
             }
         };
-        match kind {
-            tar::EntryType::Directory
-            | tar::EntryType::XGlobalHeader
+        let is_dir = match kind {
+            tar::EntryType::XGlobalHeader
             | tar::EntryType::XHeader
-            | tar::EntryType::GNULongName => continue,
-            tar::EntryType::Regular | tar::EntryType::Continuous => {}
+            | tar::EntryType::GNULongName => {
+                continue;
+            }
+            tar::EntryType::Directory => true,
+            tar::EntryType::Regular | tar::EntryType::Continuous => false,
             tar::EntryType::Symlink | tar::EntryType::Link => {
                 return Err(unsafe_entry("links are not allowed in chart archives"));
             }
@@ -510,16 +542,36 @@ fn read_archive_files(
                     "only regular files are allowed in chart archives",
                 ));
             }
-        }
+        };
         let name = sanitize_entry_path(&path).map_err(&unsafe_entry)?;
-        // Helm strips the top-level directory (the chart name).
-        let Some((_, rel)) = name.split_once('/') else {
+        if is_dir && name.is_empty() {
+            continue; // `./`
+        }
+        // Helm strips the top-level directory (the chart name): there must be exactly one.
+        let (top, rel) = name.split_once('/').unwrap_or((&name, ""));
+        if top.is_empty() || (!is_dir && rel.is_empty()) {
             return Err(unsafe_entry(
                 "entries must be inside the chart's top-level directory",
             ));
-        };
-        if rel.is_empty() {
+        }
+        match &top_dir {
+            None => top_dir = Some(top.to_string()),
+            Some(first) if first != top => {
+                return Err(invalid(format!(
+                    "entries in two top-level directories, `{}` and `{}`: a chart archive holds one",
+                    quote(first),
+                    quote(top)
+                )));
+            }
+            Some(_) => {}
+        }
+        if is_dir || rel.is_empty() {
             continue;
+        }
+        // Unpacking would keep the last of two entries for one path, loading one chart and
+        // unpacking another: refuse, as for duplicate YAML keys.
+        if !seen.insert(rel.to_string()) {
+            return Err(unsafe_entry("a second entry for the same path"));
         }
         let size = entry.header().size().map_err(|e| invalid(e.to_string()))?;
         budget.add(rel, size)?;
@@ -527,24 +579,48 @@ fn read_archive_files(
         (&mut entry)
             .take(budget.options.max_file_bytes + 1)
             .read_to_end(&mut data)
-            .map_err(|e| invalid(format!("reading `{path}`: {e}")))?;
+            .map_err(|e| invalid(format!("reading `{}`: {e}", quote(&path))))?;
         if data.len() as u64 > budget.options.max_file_bytes {
-            return Err(budget.too_large(&format!("file `{rel}`"), budget.options.max_file_bytes));
-        }
-        if files.iter().any(|f: &File| f.name == rel) {
-            // A later duplicate replaces the earlier one, as unpacking would.
-            files.retain(|f: &File| f.name != rel);
+            return Err(budget.too_large(
+                &format!("file `{}`", quote(rel)),
+                budget.options.max_file_bytes,
+            ));
         }
         files.push(File {
             name: rel.to_string(),
             data,
         });
     }
+    read_gzip_trailer(archive.into_inner().inner, budget).map_err(invalid)?;
     if files.is_empty() {
         return Err(invalid("no files in archive".into()));
     }
     files.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(files)
+}
+
+/// Reads what follows the tar end-of-archive marker to the end of the gzip stream, so that the
+/// decoder checks the CRC-32 and length trailer (flate2 checks them only on reaching the end): a
+/// corrupt or truncated archive is an error, never a partial chart. The padding read is bounded by
+/// the unpacked-size budget; input after the gzip stream other than zero padding is refused.
+fn read_gzip_trailer(
+    mut decoder: flate2::bufread::GzDecoder<&[u8]>,
+    budget: &Budget,
+) -> Result<(), String> {
+    let limit = budget.options.max_total_bytes.saturating_sub(budget.total);
+    let padding = std::io::copy(&mut (&mut decoder).take(limit + 1), &mut std::io::sink())
+        .map_err(|e| e.to_string())?;
+    if padding > limit {
+        return Err("too much data after the end of the tar archive".into());
+    }
+    let rest = decoder.into_inner();
+    if rest.iter().any(|&b| b != 0) {
+        return Err(format!(
+            "{} bytes after the end of the gzip stream",
+            rest.len()
+        ));
+    }
+    Ok(())
 }
 
 /// A reader that can only "seek" forward, by reading and discarding. `tar` skips the padding after
@@ -586,23 +662,32 @@ impl<R: Read> std::io::Seek for ForwardSeek<R> {
     }
 }
 
-/// Normalises an archive entry path; refuses absolute paths, `..`, drive letters and control
-/// characters.
+/// Normalises an archive entry path; refuses, whatever the platform it runs on: absolute paths
+/// (`/x`, and `./` followed by one, `.//etc/passwd`), Windows forms (a drive letter `C:\x` or
+/// `C:x` in any component, a UNC path `\\server\share`), `..` with either separator, and
+/// control characters.
 fn sanitize_entry_path(path: &str) -> std::result::Result<String, &'static str> {
-    if path.starts_with('/') || path.starts_with('\\') {
-        return Err("absolute paths are not allowed");
-    }
-    if path.len() > 1 && path.as_bytes()[1] == b':' {
-        return Err("drive-letter paths are not allowed");
-    }
-    if path.chars().any(|c| c.is_control()) {
+    if path.chars().any(crate::util::text::is_unsafe_char) {
         return Err("control characters are not allowed in entry names");
     }
+    let mut rest = path;
+    while let Some(after) = rest.strip_prefix("./").or_else(|| rest.strip_prefix(".\\")) {
+        rest = after;
+    }
+    if rest.starts_with('/') || rest.starts_with('\\') {
+        return Err("absolute paths are not allowed");
+    }
     let mut parts = Vec::new();
-    for part in path.split(['/', '\\']) {
+    for part in rest.split(['/', '\\']) {
         match part {
             "" | "." => {}
             ".." => return Err("`..` is not allowed in entry names"),
+            p if p.len() >= 2
+                && p.as_bytes()[0].is_ascii_alphabetic()
+                && p.as_bytes()[1] == b':' =>
+            {
+                return Err("drive-letter paths are not allowed");
+            }
             p => parts.push(p),
         }
     }
@@ -721,6 +806,11 @@ mod tests {
             header.set_size(data.len() as u64);
             header.set_mode(0o644);
             header.set_entry_type(tar::EntryType::Regular);
+            if name.len() > 100 {
+                // A GNU long name (the `tar` crate checks only for `..`).
+                builder.append_data(&mut header, name, *data).unwrap();
+                continue;
+            }
             // Write the raw name so that hostile names reach the loader unchanged.
             let bytes = name.as_bytes();
             header.as_old_mut().name[..bytes.len()].copy_from_slice(bytes);
@@ -807,6 +897,116 @@ mod tests {
         );
     }
 
+    fn load_err(entries: &[(&str, &[u8])]) -> String {
+        load_archive(&tgz(entries), "evil.tgz", &LoadOptions::default())
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn exactly_one_top_level_directory() {
+        let e = load_err(&[("demo/Chart.yaml", CHART), ("other/values.yaml", b"a: 1\n")]);
+        assert_eq!(
+            e,
+            "evil.tgz: not a valid chart archive: entries in two top-level directories, `demo` and \
+             `other`: a chart archive holds one"
+        );
+        let e = load_err(&[("demo/Chart.yaml", CHART), ("README.md", b"x")]);
+        assert!(e.contains("inside the chart's top-level directory"), "{e}");
+        // `./demo/…` is the same layout as `demo/…`.
+        let chart = load_archive(
+            &tgz(&[
+                ("./demo/Chart.yaml", CHART),
+                ("demo/values.yaml", b"a: 1\n"),
+            ]),
+            "ok.tgz",
+            &LoadOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(chart.values["a"], 1);
+    }
+
+    #[test]
+    fn a_second_entry_for_the_same_path_is_refused() {
+        let e = load_err(&[
+            ("demo/Chart.yaml", CHART),
+            ("demo/values.yaml", b"a: 1\n"),
+            (
+                "demo/./Chart.yaml",
+                b"apiVersion: v2\nname: evil\nversion: 6.6.6\n",
+            ),
+        ]);
+        assert_eq!(
+            e,
+            "evil.tgz: unsafe entry `demo/./Chart.yaml`: a second entry for the same path"
+        );
+    }
+
+    #[test]
+    fn windows_and_dot_slash_escapes_are_refused_on_every_platform() {
+        for (name, reason) in [
+            ("C:\\demo\\Chart.yaml", "drive-letter"),
+            ("demo/C:evil.yaml", "drive-letter"),
+            ("\\\\server\\share\\demo\\Chart.yaml", "absolute"),
+            ("demo\\..\\..\\etc\\passwd", "`..`"),
+            ("./\\etc\\passwd", "absolute"),
+            (".//etc/passwd", "absolute"),
+            ("././/etc/passwd", "absolute"),
+            ("./../demo/Chart.yaml", "`..`"),
+        ] {
+            let e = load_err(&[("demo/Chart.yaml", CHART), (name, b"x")]);
+            assert!(
+                e.contains("unsafe entry") && e.contains(reason),
+                "{name}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn entry_names_in_errors_are_escaped_and_shortened() {
+        let long = format!("demo/{}/x\u{1b}[2J.yaml", "d".repeat(300));
+        let e = load_err(&[("demo/Chart.yaml", CHART), (&long, b"x")]);
+        assert!(!e.contains('\u{1b}'), "{e:?}");
+        assert!(e.contains('…') && e.len() < 300, "{e}");
+        let e = load_err(&[
+            ("demo/Chart.yaml", CHART),
+            ("demo/evil\u{202e}lmay.txt", b"x"),
+        ]);
+        assert!(e.contains("\\u{202e}"), "{e}");
+    }
+
+    #[test]
+    fn the_gzip_trailer_is_checked() {
+        let good = tgz(&[("demo/Chart.yaml", CHART), ("demo/values.yaml", b"a: 1\n")]);
+        assert!(load_archive(&good, "ok.tgz", &LoadOptions::default()).is_ok());
+        // The CRC-32 is the 8 bytes before the end, the length the last 4.
+        for at in [good.len() - 8, good.len() - 1] {
+            let mut bad = good.clone();
+            bad[at] ^= 0xff;
+            let e = load_archive(&bad, "bad.tgz", &LoadOptions::default()).unwrap_err();
+            assert!(
+                e.to_string()
+                    .starts_with("bad.tgz: not a valid chart archive"),
+                "{e}"
+            );
+        }
+        // The trailer cut off.
+        let e =
+            load_archive(&good[..good.len() - 4], "cut.tgz", &LoadOptions::default()).unwrap_err();
+        assert!(e.to_string().contains("not a valid chart archive"), "{e}");
+        // Garbage after the gzip stream; zero padding is fine.
+        let mut padded = good.clone();
+        padded.extend([0u8; 512]);
+        assert!(load_archive(&padded, "ok.tgz", &LoadOptions::default()).is_ok());
+        let mut trailing = good.clone();
+        trailing.extend(b"MZ");
+        let e = load_archive(&trailing, "t.tgz", &LoadOptions::default()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "t.tgz: not a valid chart archive: 2 bytes after the end of the gzip stream"
+        );
+    }
+
     #[test]
     fn missing_chart_yaml() {
         let bytes = tgz(&[("demo/values.yaml", b"a: 1\n")]);
@@ -826,6 +1026,34 @@ mod tests {
         ]);
         let chart = load_archive(&bytes, "x.tgz", &LoadOptions::default()).unwrap();
         assert_eq!(chart.dependencies[0].name(), "sub");
+    }
+
+    #[test]
+    fn file_dependencies_inside_archives_must_be_relative() {
+        let deps = |repository: &str| {
+            format!(
+                "apiVersion: v2\nname: demo\nversion: 1.0.0\ndependencies:\n  - name: db\n    \
+                 version: 1.0.0\n    repository: {repository}\n"
+            )
+        };
+        let db = b"apiVersion: v2\nname: db\nversion: 1.0.0\n";
+        let e = load_err(&[("demo/Chart.yaml", deps("file:///etc").as_bytes())]);
+        assert_eq!(
+            e,
+            "evil.tgz: invalid subchart `dependency `db` (file:///etc)`: an absolute path in a \
+             chart archive"
+        );
+        let ok = tgz(&[
+            ("demo/Chart.yaml", deps("file://../db").as_bytes()),
+            ("demo/charts/db/Chart.yaml", db),
+        ]);
+        let chart = load_archive(&ok, "ok.tgz", &LoadOptions::default()).unwrap();
+        assert_eq!(chart.dependencies[0].name(), "db");
+        let e = load_err(&[
+            ("demo/Chart.yaml", deps("file:///etc/db").as_bytes()),
+            ("demo/charts/db/Chart.yaml", db),
+        ]);
+        assert!(e.contains("an absolute path in a chart archive"), "{e}");
     }
 
     fn write(dir: &Path, name: &str, text: &str) {

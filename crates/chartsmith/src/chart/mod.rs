@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::util::gojson::encode;
+use crate::util::text::{escape, quote};
 
 /// A file of a chart, by its path relative to the chart root (`templates/deployment.yaml`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -311,7 +312,7 @@ pub struct Metadata {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MetadataError {
     /// A required field is missing or empty.
-    #[error("{file}: field `{field}` is required")]
+    #[error("{}: field `{field}` is required", escape(.file))]
     MissingField {
         /// The `Chart.yaml` path.
         file: String,
@@ -319,7 +320,7 @@ pub enum MetadataError {
         field: &'static str,
     },
     /// A field has an invalid value.
-    #[error("{file}: field `{field}`: {reason}")]
+    #[error("{}: field `{}`: {}", escape(.file), quote(.field), escape(.reason))]
     InvalidField {
         /// The `Chart.yaml` path.
         file: String,
@@ -380,7 +381,11 @@ impl Metadata {
         if self.name.is_empty() {
             return Err(missing("name"));
         }
-        if self.name.contains(['/', '\\']) || self.name == "." || self.name == ".." {
+        if self.name.contains(['/', '\\'])
+            || self.name == "."
+            || self.name == ".."
+            || self.name.chars().any(crate::util::text::is_unsafe_char)
+        {
             return Err(invalid(
                 "name",
                 format!("`{}` is not a valid chart name", self.name),
@@ -409,11 +414,41 @@ impl Metadata {
         {
             return Err(invalid("kubeVersion", e.to_string()));
         }
+        // As Helm's `Metadata.Validate`: aliases of letters, digits, `-` and `_`, and no two
+        // dependencies known by the same name (an alias, else the name).
+        let mut seen = std::collections::BTreeMap::new();
         for (i, dependency) in self.dependencies.iter().enumerate() {
             if dependency.name.is_empty() {
                 return Err(invalid(
                     &format!("dependencies[{i}].name"),
                     "is required".into(),
+                ));
+            }
+            if let Some(alias) = dependency.alias.as_deref().filter(|a| !a.is_empty())
+                && !alias
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                return Err(invalid(
+                    &format!("dependencies[{i}].alias"),
+                    format!(
+                        "`{}` has characters other than letters, digits, `-` and `_`",
+                        quote(alias)
+                    ),
+                ));
+            }
+            let key = dependency
+                .alias
+                .as_deref()
+                .filter(|a| !a.is_empty())
+                .unwrap_or(&dependency.name);
+            if let Some(first) = seen.insert(key, i) {
+                return Err(invalid(
+                    &format!("dependencies[{i}]"),
+                    format!(
+                        "more than one dependency with name or alias `{}` (dependencies[{first}] too)",
+                        quote(key)
+                    ),
                 ));
             }
         }
@@ -542,6 +577,58 @@ mod tests {
                 .contains("`1.0` is not a valid SemVer 2 version"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn chart_fields_quoted_in_errors_are_escaped() {
+        for (yaml, expected) in [
+            (
+                "apiVersion: v2\nname: \"x\\e[2J\"\nversion: 1.0.0\n",
+                "field `name`: `x\\u{1b}[2J` is not a valid chart name",
+            ),
+            (
+                "apiVersion: v2\nname: x\nversion: \"1.0\\r\\e]0;t\\a\"\n",
+                "`1.0\\r\\u{1b}]0;t\\u{7}` is not a valid SemVer 2 version",
+            ),
+            (
+                "apiVersion: \"v3\\e[31m\"\nname: x\nversion: 1.0.0\n",
+                "`v3\\u{1b}[31m` is not supported",
+            ),
+        ] {
+            let e = Metadata::from_yaml(yaml, "c\u{7}/Chart.yaml")
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with("c\\u{7}/Chart.yaml: "), "{e}");
+            assert!(e.contains(expected), "{e}");
+            assert!(!e.chars().any(crate::util::text::is_unsafe_char), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn dependency_aliases_and_names_are_checked_as_helm_does() {
+        let chart = |deps: &str| {
+            Metadata::from_yaml(
+                &format!("apiVersion: v2\nname: x\nversion: 1.0.0\ndependencies:\n{deps}"),
+                "x/Chart.yaml",
+            )
+        };
+        let e = chart("  - {name: db, alias: ../db}\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "x/Chart.yaml: field `dependencies[0].alias`: `../db` has characters other than \
+             letters, digits, `-` and `_`"
+        );
+        let e = chart("  - {name: db}\n  - {name: cache, alias: db}\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "x/Chart.yaml: field `dependencies[1]`: more than one dependency with name or alias \
+             `db` (dependencies[0] too)"
+        );
+        chart("  - {name: db, alias: primary}\n  - {name: db, alias: replica_2}\n").unwrap();
     }
 
     #[test]

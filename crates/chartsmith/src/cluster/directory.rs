@@ -205,11 +205,12 @@ impl Target for DirectoryCluster {
             }
             let path = entry.path();
             let text = std::fs::read_to_string(&path).map_err(io(&path))?;
-            let object =
-                crate::yaml::from_str(&text, &file).map_err(|e| ClusterError::Invalid {
+            let object = crate::yaml::manifest_from_str(&text, &file).map_err(|e| {
+                ClusterError::Invalid {
                     resource: path.display().to_string(),
                     message: e.to_string(),
-                })?;
+                }
+            })?;
             return Ok(Some(object));
         }
         Ok(None)

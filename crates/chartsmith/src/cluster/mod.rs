@@ -90,7 +90,7 @@ impl Resource {
             resource: format!("{} ({})", manifest.name, manifest.source),
             message: message.to_string(),
         };
-        let object = crate::yaml::from_str(&manifest.content, &manifest.source)
+        let object = crate::yaml::manifest_from_str(&manifest.content, &manifest.source)
             .map_err(|e| invalid(&e.to_string()))?;
         let text = |v: Option<&serde_json::Value>| v.and_then(|v| v.as_str()).map(str::to_string);
         let api_version = text(object.get("apiVersion"))

@@ -136,7 +136,7 @@ impl FakeCluster {
 
     /// Puts an object into the cluster as another tool would (no ownership metadata added).
     pub fn insert(&self, namespace: &str, yaml: &str) {
-        let object = crate::yaml::from_str(yaml, "inserted object").unwrap_or_default();
+        let object = crate::yaml::manifest_from_str(yaml, "inserted object").unwrap_or_default();
         let resource = Resource {
             key: key_of(&object, namespace),
             object,
@@ -197,7 +197,7 @@ fn slot(key: &ResourceKey, default_namespace: &str) -> Slot {
 
 /// A manifest for test resources.
 fn manifest(source: &str, content: &str) -> Manifest {
-    let object = crate::yaml::from_str(content, source).unwrap_or_default();
+    let object = crate::yaml::manifest_from_str(content, source).unwrap_or_default();
     let text = |p: &str| {
         object
             .pointer(p)

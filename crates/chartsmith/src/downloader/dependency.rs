@@ -56,6 +56,13 @@ pub enum DependencyError {
         /// What is wrong.
         reason: String,
     },
+    /// `Chart.lock`, `charts/` or an entry of `charts/` is a symbolic link: `dependency
+    /// update/build` would read or write through it, outside the chart.
+    #[error("{}: a symbolic link: dependency update and build neither read nor write through links", crate::util::text::escape(&path.display().to_string()))]
+    Link {
+        /// The link.
+        path: PathBuf,
+    },
     /// A dependency has no repository to resolve it from.
     #[error("{chart}: dependency `{dependency}` has no repository")]
     NoRepository {
@@ -226,6 +233,7 @@ fn update_inner(
     settings: &RepoSettings,
     depth: usize,
 ) -> Result<Lock, DependencyError> {
+    refuse_links(chart_dir)?;
     let metadata = read_metadata(chart_dir)?;
     let mut resolved = Vec::new();
     for d in &metadata.dependencies {
@@ -236,6 +244,7 @@ fn update_inner(
 
 /// `dependency build`: vendors exactly the versions `Chart.lock` pins (none: like `update`).
 pub fn build(chart_dir: &Path, settings: &RepoSettings) -> Result<Lock, DependencyError> {
+    refuse_links(chart_dir)?;
     let lock_path = chart_dir.join("Chart.lock");
     if !lock_path.exists() {
         return update(chart_dir, settings);
@@ -265,6 +274,32 @@ pub fn build(chart_dir: &Path, settings: &RepoSettings) -> Result<Lock, Dependen
     }
     install(chart_dir, &metadata, resolved, false)?;
     Ok(lock)
+}
+
+/// Refuses a `Chart.lock`, a `charts/` or an entry of `charts/` that is a symbolic link (a link
+/// to `/etc` as `charts/` would have the archives written there; a lock linked to a file outside
+/// the chart would be read, and rewritten).
+fn refuse_links(chart_dir: &Path) -> Result<(), DependencyError> {
+    let is_link =
+        |path: &Path| std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    let charts = chart_dir.join("charts");
+    for path in [chart_dir.join("Chart.lock"), charts.clone()] {
+        if is_link(&path) {
+            return Err(DependencyError::Link { path });
+        }
+    }
+    if let Ok(entries) = std::fs::read_dir(&charts) {
+        let mut links: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| is_link(p))
+            .collect();
+        links.sort();
+        if let Some(path) = links.into_iter().next() {
+            return Err(DependencyError::Link { path });
+        }
+    }
+    Ok(())
 }
 
 /// Reads a `Chart.lock`.
@@ -662,6 +697,44 @@ mod tests {
         );
         let err = update(&root.join("app"), &s).unwrap_err().to_string();
         assert!(err.contains("^2.0.0") && err.contains("1.2.0"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_as_chart_lock_or_under_charts_are_refused() {
+        let work = tempfile::tempdir().unwrap();
+        let app = work.path().join("app");
+        write(
+            &app,
+            "Chart.yaml",
+            "apiVersion: v2\nname: app\nversion: 1.0.0\n",
+        );
+        let outside = work.path().join("outside");
+        std::fs::create_dir_all(&outside).unwrap();
+        let s = settings(work.path());
+        let link = |target: &Path, name: &str| {
+            std::os::unix::fs::symlink(target, app.join(name)).unwrap();
+        };
+        link(&outside, "charts");
+        for result in [update(&app, &s), build(&app, &s)] {
+            let e = result.unwrap_err().to_string();
+            assert!(e.ends_with("app/charts: a symbolic link: dependency update and build neither read nor write through links"), "{e}");
+        }
+        std::fs::remove_file(app.join("charts")).unwrap();
+        std::fs::create_dir_all(app.join("charts")).unwrap();
+        link(&outside.join("db-1.0.0.tgz"), "charts/db-1.0.0.tgz");
+        let e = build(&app, &s).unwrap_err().to_string();
+        assert!(e.contains("charts/db-1.0.0.tgz: a symbolic link"), "{e}");
+        std::fs::remove_file(app.join("charts/db-1.0.0.tgz")).unwrap();
+        std::fs::write(outside.join("lock"), "digest: x\n").unwrap();
+        link(&outside.join("lock"), "Chart.lock");
+        let e = build(&app, &s).unwrap_err().to_string();
+        assert!(e.contains("Chart.lock: a symbolic link"), "{e}");
+        assert_eq!(
+            std::fs::read_dir(&outside).unwrap().count(),
+            1,
+            "nothing written outside"
+        );
     }
 
     #[test]

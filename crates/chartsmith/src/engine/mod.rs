@@ -20,6 +20,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value, json};
 
 use crate::chart::{Chart, File};
+use crate::util::text::{escape, escape_multiline, quote};
 use crate::values::Values;
 
 pub use budget::RenderLimits;
@@ -151,7 +152,7 @@ impl Capabilities {
 #[non_exhaustive]
 pub enum CapabilitiesError {
     /// `--kube-version` is not a version.
-    #[error("invalid Kubernetes version `{0}`: expected a version such as 1.29 or v1.29.3")]
+    #[error("invalid Kubernetes version `{}`: expected a version such as 1.29 or v1.29.3", quote(.0))]
     InvalidKubeVersion(String),
 }
 
@@ -160,7 +161,7 @@ pub enum CapabilitiesError {
 #[non_exhaustive]
 pub enum RenderError {
     /// A template has a syntax error or references an unknown filter, function or component.
-    #[error("parse error in {template}:\n{message}")]
+    #[error("parse error in {}:\n{}", escape(.template), escape_multiline(.message))]
     Parse {
         /// The template path (`chart/templates/x.yaml`), or several when Tera reports together.
         template: String,
@@ -168,7 +169,7 @@ pub enum RenderError {
         message: String,
     },
     /// Rendering failed: an undefined variable, `required`, `fail`, a limit…
-    #[error("error rendering {template}:\n{message}")]
+    #[error("error rendering {}:\n{}", escape(.template), escape_multiline(.message))]
     Render {
         /// The template path.
         template: String,

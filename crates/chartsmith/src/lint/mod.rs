@@ -281,7 +281,7 @@ pub fn validate(chart: &Chart, rendered: &Rendered, options: &LintOptions) -> Re
 
     let mut documents = Vec::new();
     for m in rendered.manifests.iter().chain(&rendered.hooks) {
-        let value = crate::yaml::from_str(&m.content, &m.source)?;
+        let value = crate::yaml::manifest_from_str(&m.content, &m.source)?;
         if value.is_object() {
             documents.push(Document::new(m, value));
         }
@@ -290,7 +290,7 @@ pub fn validate(chart: &Chart, rendered: &Rendered, options: &LintOptions) -> Re
     let mut crds = Vec::new();
     for (path, content) in &rendered.crds {
         for part in split_documents(content) {
-            if let Ok(value) = crate::yaml::from_str(part, path) {
+            if let Ok(value) = crate::yaml::manifest_from_str(part, path) {
                 crds.push(value);
             }
         }

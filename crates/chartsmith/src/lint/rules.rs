@@ -42,7 +42,7 @@ impl Document {
 
     /// Parses `content` (tests and callers without a [`Manifest`]).
     pub fn parse(source: &str, content: &str) -> Result<Document, crate::yaml::YamlError> {
-        let value = crate::yaml::from_str(content, source)?;
+        let value = crate::yaml::manifest_from_str(content, source)?;
         let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("").to_string();
         Ok(Document {
             source: source.to_string(),

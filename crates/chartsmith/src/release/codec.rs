@@ -18,8 +18,12 @@ pub const SECRET_TYPE: &str = "helm.sh/release.v1";
 /// The magic bytes of a gzip stream.
 const GZIP_MAGIC: [u8; 3] = [0x1f, 0x8b, 0x08];
 
-/// Largest decompressed record accepted (a guard against gzip bombs).
-const MAX_RECORD: u64 = 64 << 20;
+/// Largest record accepted, as stored (base64 text, a local file) and decompressed: a guard against
+/// gzip bombs and huge objects, checked before anything is decoded, so that reading a hostile
+/// record takes bounded memory. JSON nesting is bounded too: serde_json refuses a document nested
+/// deeper than 128 levels (an error, not a stack overflow).
+pub const MAX_RECORD_BYTES: u64 = 64 << 20;
+const MAX_RECORD: u64 = MAX_RECORD_BYTES;
 
 /// Why a stored release could not be decoded.
 #[derive(Debug, thiserror::Error)]
@@ -34,7 +38,26 @@ pub enum CodecError {
     /// The JSON is not a release record.
     #[error("release data is not a Helm release record: {0}")]
     Json(#[from] serde_json::Error),
+    /// The record is larger than [`MAX_RECORD_BYTES`].
+    #[error("release data is larger than {} MiB ({what})", limit >> 20)]
+    TooLarge {
+        /// What is too large: `encoded`, `decompressed`.
+        what: &'static str,
+        /// The limit, in bytes.
+        limit: u64,
+    },
 }
+
+fn too_large(what: &'static str) -> CodecError {
+    CodecError::TooLarge {
+        what,
+        limit: MAX_RECORD,
+    }
+}
+
+/// The longest base64 text of a record of at most [`MAX_RECORD_BYTES`] bytes, with some room for
+/// line breaks and padding.
+const MAX_ENCODED: usize = (MAX_RECORD as usize / 3 + 1) * 4 + 4096;
 
 /// The name of the Secret holding revision `version` of release `name`.
 pub fn secret_name(name: &str, version: u64) -> String {
@@ -53,8 +76,14 @@ pub fn encode(release: &Release) -> String {
 }
 
 /// Decodes what [`encode`] produces; like Helm, also accepts base64 of plain JSON.
+/// Records larger than [`MAX_RECORD_BYTES`], encoded or decompressed, are refused; the gzip
+/// stream is read to its end, so that its CRC and length are checked.
 pub fn decode(data: &str) -> Result<Release, CodecError> {
-    let bytes = base64::engine::general_purpose::STANDARD.decode(data.trim())?;
+    let data = data.trim();
+    if data.len() > MAX_ENCODED {
+        return Err(too_large("encoded"));
+    }
+    let bytes = base64::engine::general_purpose::STANDARD.decode(data)?;
     if bytes.starts_with(&GZIP_MAGIC) {
         let mut json = Vec::new();
         flate2::read::GzDecoder::new(bytes.as_slice())
@@ -62,9 +91,7 @@ pub fn decode(data: &str) -> Result<Release, CodecError> {
             .read_to_end(&mut json)
             .map_err(CodecError::Gzip)?;
         if json.len() as u64 > MAX_RECORD {
-            return Err(CodecError::Gzip(std::io::Error::other(
-                "record larger than 64 MiB",
-            )));
+            return Err(too_large("decompressed"));
         }
         Ok(serde_json::from_slice(&json)?)
     } else {
@@ -110,6 +137,9 @@ pub fn from_secret(secret: &serde_json::Value) -> Result<Release, CodecError> {
         .pointer("/data/release")
         .and_then(|d| d.as_str())
         .unwrap_or_default();
+    if data.len() > MAX_ENCODED / 3 * 4 + 4096 {
+        return Err(too_large("encoded"));
+    }
     let inner = base64::engine::general_purpose::STANDARD.decode(data)?;
     decode(&String::from_utf8_lossy(&inner))
 }
@@ -180,6 +210,53 @@ mod tests {
             json!({"name": "demo", "owner": "helm", "status": "deployed", "version": "2"})
         );
         assert_eq!(from_secret(&secret).unwrap(), release);
+    }
+
+    fn b64(bytes: &[u8]) -> String {
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    }
+
+    #[test]
+    fn hostile_records_are_errors_in_bounded_memory() {
+        // Corrupt JSON, plain or gzipped.
+        let e = decode(&b64(b"{\"name\": ")).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("release data is not a Helm release record"),
+            "{e}"
+        );
+        // Nested 100 000 levels deep: an error, not a stack overflow.
+        let deep = format!("{{\"config\": {}", "{\"a\": ".repeat(100_000));
+        let e = decode(&b64(deep.as_bytes())).unwrap_err();
+        assert!(e.to_string().contains("recursion limit exceeded"), "{e}");
+        // A gzip bomb: 100 MiB of zeros compress to about 100 KiB.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..100 {
+            gz.write_all(&zeros).unwrap();
+        }
+        let bomb = gz.finish().unwrap();
+        let e = decode(&b64(&bomb)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "release data is larger than 64 MiB (decompressed)"
+        );
+        // Refused before decoding: longer than any record can be.
+        let huge = "A".repeat(MAX_ENCODED + 1);
+        let e = decode(&huge).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "release data is larger than 64 MiB (encoded)"
+        );
+        // A truncated or corrupt gzip stream is not a partial record.
+        let good = base64::engine::general_purpose::STANDARD
+            .decode(encode(&sample()))
+            .unwrap();
+        let mut bad = good.clone();
+        let at = bad.len() - 8;
+        bad[at] ^= 0xff;
+        assert!(matches!(decode(&b64(&bad)), Err(CodecError::Gzip(_))));
+        assert!(decode(&b64(&good[..good.len() - 4])).is_err());
     }
 
     #[test]

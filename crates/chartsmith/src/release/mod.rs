@@ -285,7 +285,7 @@ fn is_zero(n: &i64) -> bool {
 impl Hook {
     /// The hook record of a rendered hook manifest, reading its delete policies.
     pub fn from_manifest(m: &Manifest) -> Hook {
-        let delete_policies = crate::yaml::from_str(&m.content, &m.source)
+        let delete_policies = crate::yaml::manifest_from_str(&m.content, &m.source)
             .ok()
             .and_then(|doc| {
                 doc.pointer("/metadata/annotations")

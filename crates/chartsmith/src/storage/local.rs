@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 
 use super::{Driver, Lock, RecordRef, Result, StorageError};
 use crate::release::Release;
+use crate::release::codec::MAX_RECORD_BYTES;
 
 /// The environment variable naming the state directory (default `.chartsmith`).
 pub const STATE_DIR_ENV: &str = "CHARTSMITH_STATE_DIR";
@@ -132,8 +133,32 @@ impl LocalDriver {
             .join(format!("v{version}.json")))
     }
 
+    /// Reads a record: no more than [`MAX_RECORD_BYTES`] are read, so that a huge file (or a
+    /// device, a FIFO) put in place of a record costs bounded memory; JSON nesting is bounded by
+    /// serde_json's recursion limit.
     fn read(path: &Path) -> Result<Release> {
-        let bytes = fs::read(path).map_err(io(path))?;
+        let file = fs::File::open(path).map_err(io(path))?;
+        let meta = file.metadata().map_err(io(path))?;
+        let too_large = || StorageError::RecordTooLarge {
+            record: path.display().to_string(),
+            limit: MAX_RECORD_BYTES,
+        };
+        if !meta.is_file() {
+            return Err(StorageError::Io {
+                path: path.to_path_buf(),
+                source: std::io::Error::other("not a regular file"),
+            });
+        }
+        if meta.len() > MAX_RECORD_BYTES {
+            return Err(too_large());
+        }
+        let mut bytes = Vec::with_capacity(meta.len() as usize);
+        file.take(MAX_RECORD_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(io(path))?;
+        if bytes.len() as u64 > MAX_RECORD_BYTES {
+            return Err(too_large());
+        }
         serde_json::from_slice(&bytes).map_err(|source| StorageError::Corrupt {
             path: path.to_path_buf(),
             source,
@@ -370,6 +395,36 @@ mod tests {
     fn behaves_as_a_driver() {
         let dir = tempfile::tempdir().unwrap();
         exercise(&LocalDriver::new(dir.path()), "default", "apps");
+    }
+
+    #[test]
+    fn hostile_record_files_are_errors_naming_the_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let driver = LocalDriver::new(dir.path());
+        let record = dir.path().join("releases/default/demo/v1.json");
+        fs::create_dir_all(record.parent().unwrap()).unwrap();
+        let expect = |text: &str| {
+            let e = driver.get("default", "demo", 1).unwrap_err().to_string();
+            assert!(e.starts_with(&record.display().to_string()), "{e}");
+            assert!(e.contains(text), "{e}");
+        };
+        fs::write(&record, b"{\"name\": \"demo\", ").unwrap();
+        expect("not a release record");
+        // Nested far deeper than any record: serde_json's recursion limit, not a stack overflow.
+        fs::write(
+            &record,
+            format!("{{\"config\": {}", "{\"a\": ".repeat(1_000_000)),
+        )
+        .unwrap();
+        expect("recursion limit exceeded");
+        // Larger than the limit (a sparse file: nothing is read).
+        fs::File::create(&record)
+            .unwrap()
+            .set_len(MAX_RECORD_BYTES + 1)
+            .unwrap();
+        expect("release record larger than the limit of 64 MiB");
+        assert!(driver.history("default", "demo").is_err());
+        assert!(driver.query(None).is_ok(), "listing reads no record");
     }
 
     #[test]

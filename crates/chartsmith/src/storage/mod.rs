@@ -61,6 +61,14 @@ pub enum StorageError {
         #[source]
         source: serde_json::Error,
     },
+    /// A stored record is larger than the limit ([`crate::release::codec::MAX_RECORD_BYTES`]).
+    #[error("{record}: release record larger than the limit of {} MiB", limit >> 20)]
+    RecordTooLarge {
+        /// The record (a file of the local store).
+        record: String,
+        /// The limit, in bytes.
+        limit: u64,
+    },
     /// A stored record (a Secret, a ConfigMap) could not be decoded.
     #[error("{object}: {source}")]
     Codec {

@@ -12,6 +12,7 @@
 //! May import: `chart` (the model), `util`, `yaml`, `constraint`, `repo` (its error) and
 //! `downloader::http` (a `-f https://…` file); never the renderer or the release layer.
 
+mod refs;
 pub mod schema;
 pub mod strvals;
 
@@ -21,6 +22,7 @@ use serde_json::{Map, Value};
 
 use crate::chart::Chart;
 use crate::repo::RepoError;
+use crate::util::text::{escape, quote};
 use crate::yaml::YamlError;
 use strvals::SetKind;
 
@@ -35,7 +37,7 @@ pub const GLOBAL_KEY: &str = "global";
 #[non_exhaustive]
 pub enum ValuesError {
     /// A `-f` file or `--set-file` file could not be read.
-    #[error("values file {}: {reason}", path.display())]
+    #[error("values file {}: {}", escape(&path.display().to_string()), escape(.reason))]
     File {
         /// The file.
         path: PathBuf,
@@ -44,7 +46,9 @@ pub enum ValuesError {
     },
     /// A subchart's section of the parent values is not a mapping.
     #[error(
-        "type mismatch on `{key}`: the values for subchart `{key}` must be a mapping, found {found}"
+        "type mismatch on `{}`: the values for subchart `{}` must be a mapping, found {found}",
+        quote(.key),
+        quote(.key)
     )]
     SubchartNotATable {
         /// The full key (`parent.sub`).
@@ -53,7 +57,7 @@ pub enum ValuesError {
         found: &'static str,
     },
     /// `--subchart PATH` names a subchart that does not exist or is disabled.
-    #[error("subchart `{path}`: {reason}")]
+    #[error("subchart `{}`: {}", quote(.path), escape(.reason))]
     Subchart {
         /// The requested path (`a/b`).
         path: String,
@@ -150,7 +154,9 @@ fn read_text(path: &Path) -> Result<String, ValuesError> {
             reason: "not UTF-8 text".into(),
         });
     }
-    if path == Path::new("-") {
+    // `-` is standard input, blanks around it ignored, as Helm trims the path for this check
+    // only (`--set-file 'k= - '` reads stdin; a path ` x` is the file ` x`).
+    if path.to_str().is_some_and(|p| p.trim() == "-") {
         use std::io::Read;
         let mut text = String::new();
         std::io::stdin()

@@ -12,6 +12,7 @@
 use serde_json::Value;
 
 use crate::chart::Chart;
+use crate::util::text::{escape, quote};
 use crate::values::{Computed, Values};
 
 /// Why values were refused by a schema, or a schema could not be used.
@@ -19,7 +20,7 @@ use crate::values::{Computed, Values};
 #[non_exhaustive]
 pub enum SchemaError {
     /// A `values.schema.json` is not valid JSON or not a valid JSON Schema.
-    #[error("{file}: invalid values schema: {reason}")]
+    #[error("{}: invalid values schema: {}", escape(.file), escape(.reason))]
     InvalidSchema {
         /// The schema file (`chart/charts/sub/values.schema.json`).
         file: String,
@@ -51,10 +52,15 @@ fn format_violations(violations: &[Violation]) -> String {
     let mut current = None;
     for v in violations {
         if current != Some(&v.chart) {
-            out.push_str(&format!("{} ({}):\n", v.chart, v.file));
+            out.push_str(&format!("{} ({}):\n", escape(&v.chart), escape(&v.file)));
             current = Some(&v.chart);
         }
-        out.push_str(&format!("- {}: {} [{}]\n", v.path, v.message, v.keyword));
+        out.push_str(&format!(
+            "- {}: {} [{}]\n",
+            quote(&v.path),
+            escape(&v.message),
+            v.keyword
+        ));
     }
     out.trim_end().to_string()
 }
@@ -107,6 +113,10 @@ fn validate_chart(
             reason,
         };
         let schema: Value = serde_json::from_slice(raw).map_err(|e| invalid(e.to_string()))?;
+        let problems = super::refs::check(&schema);
+        if !problems.is_empty() {
+            return Err(invalid(problems.join("; ")));
+        }
         let validator = jsonschema::validator_for(&schema).map_err(|e| {
             let text = e.to_string();
             if text.contains("retrieving it failed") || text.contains("Retrieval is disabled") {
@@ -261,6 +271,43 @@ mod tests {
             "{e}"
         );
         assert!(e.contains("never fetched"), "{e}");
+    }
+
+    #[test]
+    fn unresolvable_refs_are_all_reported_the_same_every_run() {
+        let schema = r##"{"properties": {
+            "a": {"$ref": "#/definitions/one"},
+            "b": {"$ref": "#/definitions/two"},
+            "c": {"$ref": "file:///etc/schema.json"}}}"##;
+        let first = validate(&computed(schema, "", &[]))
+            .unwrap_err()
+            .to_string();
+        for name in ["one", "two", "file:///etc/schema.json"] {
+            assert!(first.contains(name), "{first}");
+        }
+        for _ in 0..5 {
+            let again = validate(&computed(schema, "", &[]))
+                .unwrap_err()
+                .to_string();
+            assert_eq!(again, first);
+        }
+    }
+
+    #[test]
+    fn a_ref_cycle_is_an_error_naming_it() {
+        let schema = r##"{"definitions": {"a": {"$ref": "#/definitions/b"},
+            "b": {"$ref": "#/definitions/a"}}, "$ref": "#/definitions/a"}"##;
+        let e = validate(&computed(schema, "", &[]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("app/values.schema.json: invalid values schema: `$ref` cycle: "),
+            "{e}"
+        );
+        assert!(
+            e.contains("#/definitions/a → #/definitions/b → #/definitions/a"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -37,7 +37,8 @@ pub(super) fn register(tera: &mut Tera) {
     tera.register_filter(
         "fromYaml",
         |s: &str, _: Kwargs, _: &State| -> TeraResult<Value> {
-            let v = crate::yaml::from_str(s, "fromYaml input").map_err(|e| error(e.to_string()))?;
+            let v = crate::yaml::manifest_from_str(s, "fromYaml input")
+                .map_err(|e| error(e.to_string()))?;
             match v {
                 Json::Object(_) => Ok(from_json(&v)),
                 Json::Null => Ok(from_json(&Json::Object(Default::default()))),
@@ -50,7 +51,7 @@ pub(super) fn register(tera: &mut Tera) {
     tera.register_filter(
         "fromYamlArray",
         |s: &str, _: Kwargs, _: &State| -> TeraResult<Value> {
-            let v = crate::yaml::from_str(s, "fromYamlArray input")
+            let v = crate::yaml::manifest_from_str(s, "fromYamlArray input")
                 .map_err(|e| error(e.to_string()))?;
             match v {
                 Json::Array(_) => Ok(from_json(&v)),
