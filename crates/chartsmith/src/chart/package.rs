@@ -20,6 +20,7 @@ use super::loader::{self, LoadError, LoadOptions};
 use super::{Chart, File, MetadataError};
 use crate::util::fs::IoError;
 use crate::util::fs::{WriteOptions, write_atomic_with};
+use crate::util::text::{escape, quote};
 use crate::values::schema::SchemaError;
 
 /// The modification time of every entry when `SOURCE_DATE_EPOCH` is not set:
@@ -74,7 +75,10 @@ pub enum PackageError {
     },
     /// A dependency declared in `Chart.yaml` is not vendored under `charts/`.
     #[error(
-        "{chart}: dependency `{dependency}` is declared in Chart.yaml but missing in the charts/ directory (vendor it first: `chartsmith dependency build {chart}`, or package with `chartsmith package -u`)"
+        "{}: dependency `{}` is declared in Chart.yaml but missing in the charts/ directory (vendor it first: `chartsmith dependency build {}`, or package with `chartsmith package -u`)",
+        escape(.chart),
+        quote(.dependency),
+        escape(.chart)
     )]
     MissingDependency {
         /// The chart directory.
@@ -83,7 +87,7 @@ pub enum PackageError {
         dependency: String,
     },
     /// The archive could not be assembled.
-    #[error("{chart}: cannot write the archive: {reason}")]
+    #[error("{}: cannot write the archive: {}", escape(.chart), escape(.reason))]
     Archive {
         /// The chart directory.
         chart: String,

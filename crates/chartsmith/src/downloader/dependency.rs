@@ -27,6 +27,7 @@ use crate::repo::{self as repositories, RepoSettings};
 use crate::repo::{IndexFile, RepoError};
 use crate::util::digest::digest_of;
 use crate::util::fs::{IoError, WriteOptions, write_atomic_creating_dirs};
+use crate::util::text::{escape, quote};
 use crate::yaml::YamlError;
 
 /// How deep `file://` dependencies may nest.
@@ -37,7 +38,7 @@ const MAX_DEPTH: usize = 16;
 #[non_exhaustive]
 pub enum DependencyError {
     /// A `file://` path is unusable or leaves the project.
-    #[error("{chart}: dependency `{dependency}` ({repository}): {reason}")]
+    #[error("{}: dependency `{}` ({}): {}", escape(.chart), quote(.dependency), quote(.repository), escape(.reason))]
     Local {
         /// The chart directory.
         chart: String,
@@ -49,7 +50,7 @@ pub enum DependencyError {
         reason: String,
     },
     /// `Chart.lock` is missing, unreadable or out of sync with `Chart.yaml`.
-    #[error("{chart}: {reason}")]
+    #[error("{}: {}", escape(.chart), escape(.reason))]
     Lock {
         /// The chart directory.
         chart: String,
@@ -58,13 +59,13 @@ pub enum DependencyError {
     },
     /// `Chart.lock`, `charts/` or an entry of `charts/` is a symbolic link: `dependency
     /// update/build` would read or write through it, outside the chart.
-    #[error("{}: a symbolic link: dependency update and build neither read nor write through links", crate::util::text::escape(&path.display().to_string()))]
+    #[error("{}: a symbolic link: dependency update and build neither read nor write through links", escape(&path.display().to_string()))]
     Link {
         /// The link.
         path: PathBuf,
     },
     /// A dependency has no repository to resolve it from.
-    #[error("{chart}: dependency `{dependency}` has no repository")]
+    #[error("{}: dependency `{}` has no repository", escape(.chart), quote(.dependency))]
     NoRepository {
         /// The chart directory.
         chart: String,

@@ -5,6 +5,7 @@
 use crate::chart::loader::LoadError;
 use crate::constraint::ConstraintError;
 use crate::util::fs::IoError;
+use crate::util::text::{escape, quote};
 use crate::yaml::YamlError;
 
 /// Why an index could not be built or read.
@@ -12,7 +13,7 @@ use crate::yaml::YamlError;
 #[non_exhaustive]
 pub enum RepoError {
     /// An index file is unusable.
-    #[error("{file}: invalid repository index: {reason}")]
+    #[error("{}: invalid repository index: {}", escape(.file), escape(.reason))]
     InvalidIndex {
         /// The index file.
         file: String,
@@ -46,7 +47,7 @@ pub enum RepoError {
         name: String,
     },
     /// A repository of that name already exists with another URL, or the name is invalid.
-    #[error("repository `{name}`: {reason}")]
+    #[error("repository `{}`: {}", quote(.name), escape(.reason))]
     InvalidRepository {
         /// The repository name.
         name: String,
@@ -54,7 +55,7 @@ pub enum RepoError {
         reason: String,
     },
     /// The index has no chart of that name.
-    #[error("chart `{chart}` not found in repository {repository}")]
+    #[error("chart `{}` not found in repository {}", quote(.chart), escape(.repository))]
     ChartNotFound {
         /// The chart name.
         chart: String,
