@@ -149,7 +149,7 @@ impl Backend {
 
 /// What the actions report on the side goes to stderr.
 fn warn(message: &str) {
-    eprintln!("warning: {message}");
+    eprintln!("warning: {}", chartsmith::text::escape_multiline(message));
 }
 
 /// The test hooks the integration tests use to interrupt or slow an operation after its pending

@@ -272,7 +272,7 @@ fn run_search(command: SearchCommand) -> Result<()> {
         },
     )?;
     for warning in &report.warnings {
-        eprintln!("warning: {warning}");
+        eprintln!("warning: {}", chartsmith::text::escape_multiline(warning));
     }
     match args.output {
         TableFormat::Json => out(&json(&serde_json::to_value(&report.results)?)?),

@@ -108,5 +108,7 @@ fn render(d: &Diagnostic) -> String {
         ));
     }
     s.push_str(&format!("  = help: {}\n\n", d.hint));
-    s
+    // Messages, file names and rendered lines quote the chart: no raw control character from a
+    // chart reaches the terminal.
+    chartsmith::text::escape_multiline(&s).into_owned()
 }

@@ -355,3 +355,32 @@ fn dependency_update_and_build_refuse_links() {
         .collect();
     assert_eq!(names, ["README.md"]);
 }
+
+#[test]
+fn lint_findings_that_quote_the_chart_reach_the_terminal_escaped() {
+    let sandbox = Sandbox::new();
+    let chart = sandbox.path("esc");
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: esc\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    // A label value, a port name and a field name with escape sequences (YAML's "\e"): each
+    // breaks a rule, and each is quoted in the findings (the unknown field's name as it is).
+    std::fs::write(
+        chart.join("templates/deploy.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels:\n    tier: \"\\e[2Jx\"\nspec:\n  \"\\e[31mreplicas\": 1\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n        ports:\n        - name: \"\\e]0;owned\\a\"\n          containerPort: 80\n",
+    )
+    .unwrap();
+    let out = sandbox.run(&["lint", chart.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("api-server-validation"), "{text}");
+    assert!(text.contains("spec.\\u{1b}[31mreplicas: unknown field"), "{text}");
+    assert!(
+        !text.chars().any(|c| c == '\u{1b}' || c == '\u{7}'),
+        "a raw control character reached the terminal: {text:?}"
+    );
+}
