@@ -378,7 +378,10 @@ fn lint_findings_that_quote_the_chart_reach_the_terminal_escaped() {
     let text =
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert!(text.contains("api-server-validation"), "{text}");
-    assert!(text.contains("spec.\\u{1b}[31mreplicas: unknown field"), "{text}");
+    assert!(
+        text.contains("spec.\\u{1b}[31mreplicas: unknown field"),
+        "{text}"
+    );
     assert!(
         !text.chars().any(|c| c == '\u{1b}' || c == '\u{7}'),
         "a raw control character reached the terminal: {text:?}"
